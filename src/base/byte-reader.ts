@@ -137,6 +137,7 @@ export class ByteReader {
    */
   varlongNumber(): number {
     const buf = this.buf;
+    const start = this.offset;
     let result = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
@@ -144,12 +145,19 @@ export class ByteReader {
       const b = buf[this.offset++]!;
       result += (b & 0x7f) * mul;
       if ((b & 0x80) === 0) {
-        if (result > Number.MAX_SAFE_INTEGER) this.fail('varlong: exceeds 2^53');
+        // The zig-zag form of |v| in (2^52, 2^53) exceeds 2^53, where doubles lose bits: redo exactly.
+        if (result > Number.MAX_SAFE_INTEGER) break;
         return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
       }
       mul *= 128;
     }
-    return this.fail('varlong: exceeds 2^53');
+    this.offset = start;
+    const v = this.varlong();
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      this.offset = start;
+      this.fail('varlong: exceeds 2^53');
+    }
+    return Number(v);
   }
 
   /** `n` raw bytes as a zero-copy view. */

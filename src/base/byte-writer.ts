@@ -91,7 +91,8 @@ export class ByteWriter {
   }
 
   int64(v: bigint): this {
-    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw new EncodeError(`int64 out of range: ${v}`);
+    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn)
+      throw new EncodeError(`int64 out of range: ${v}`);
     this.ensure(8);
     this.buf.writeBigInt64BE(v, this.pos);
     this.pos += 8;
@@ -132,8 +133,9 @@ export class ByteWriter {
   }
 
   varlong(v: bigint): this {
-    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn) throw new EncodeError(`varlong out of range: ${v}`);
-    let u = v >= 0n ? v << 1n : ((-v) << 1n) - 1n;
+    if (v < -0x8000000000000000n || v > 0x7fffffffffffffffn)
+      throw new EncodeError(`varlong out of range: ${v}`);
+    let u = v >= 0n ? v << 1n : (-v << 1n) - 1n;
     this.ensure(10);
     const buf = this.buf;
     while (u >= 0x80n) {
@@ -147,6 +149,8 @@ export class ByteWriter {
   /** Zig-zag varlong from a safe integer (the hot path for record timestamps and deltas). */
   varlongNumber(v: number): this {
     if (!Number.isSafeInteger(v)) throw new EncodeError(`varlong not a safe integer: ${v}`);
+    // Beyond 2^52 the zig-zag form needs more than 53 bits: take the exact (slower) path.
+    if (v > 0x10000000000000 || v < -0x10000000000000) return this.varlong(BigInt(v));
     let u = v >= 0 ? v * 2 : -v * 2 - 1;
     this.ensure(10);
     const buf = this.buf;

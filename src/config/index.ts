@@ -25,6 +25,7 @@ export {
   type ValueOrigin,
 } from './config-def.ts';
 export { ConfigError, type ConfigIssue, formatConfigIssue } from './config-error.ts';
+export { renderConfigMarkdown } from './config-markdown.ts';
 export {
   formatProperties,
   type ParsedProperties,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
+import { fitToVersion } from '../../src/kafka/protocol/fit-to-version.ts';
 import { decodeRequest } from '../../src/kafka/protocol/frame.ts';
 import {
   defaultListOffsetsResponse,
@@ -15,7 +16,6 @@ import { apiSchemas } from '../../src/kafka/protocol/messages/schemas.generated.
 import { requestVariant, startCaptureServer } from './capture-server.ts';
 import { CaptureStore, fixtureFileName, kebabName, readManifest } from './capture-store.ts';
 import { FakeBroker } from './fake-broker.ts';
-import { fitToVersion } from './fit-to-version.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'kafka');
 

@@ -1,10 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { fitToVersion } from '../../src/kafka/protocol/fit-to-version.ts';
 import { decodeRequest, encodeResponseFrame } from '../../src/kafka/protocol/frame.ts';
 import type { ProduceRequest } from '../../src/kafka/protocol/messages/produce.generated.ts';
 import { apiSchemas } from '../../src/kafka/protocol/messages/schemas.generated.ts';
 import type { CaptureStore } from './capture-store.ts';
 import type { FakeBroker } from './fake-broker.ts';
-import { fitToVersion } from './fit-to-version.ts';
 
 const API_VERSIONS_KEY = 18;
 const PRODUCE_KEY = 0;

@@ -20,6 +20,7 @@ export interface ApiVersionRange {
  */
 export interface ApiHandler extends ApiVersionRange {
   readonly name: string;
+  /** The response body, or null to send no response at all (Produce with acks=0). */
   handle(request: unknown, ctx: RequestContext): unknown;
 }
 
@@ -27,7 +28,7 @@ export interface ApiHandler extends ApiVersionRange {
 export function defineApiHandler<Req, Res>(
   codec: ApiCodec<Req, Res>,
   versions: { readonly minVersion: number; readonly maxVersion: number },
-  handle: (request: Req, ctx: RequestContext) => Res | Promise<Res>,
+  handle: (request: Req, ctx: RequestContext) => Res | null | Promise<Res | null>,
 ): ApiHandler {
   if (versions.minVersion < codec.minVersion || versions.maxVersion > codec.maxVersion) {
     throw new RangeError(

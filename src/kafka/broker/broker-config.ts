@@ -7,6 +7,7 @@ import {
   defineConfig,
   matches,
   nonEmptyList,
+  oneOf,
   type ParseOptions,
   range,
 } from '../../config/index.ts';
@@ -115,6 +116,117 @@ export const brokerConfigDef = defineConfig({
     importance: 'medium',
     doc: 'Connections allowed from one IP address.',
   },
+  'log.segment.bytes': {
+    type: 'int',
+    default: 1073741824,
+    validator: atLeast(14),
+    importance: 'high',
+    doc: 'Default segment file size of partition logs (topic segment.bytes).',
+  },
+  'log.roll.hours': {
+    type: 'int',
+    default: 168,
+    validator: atLeast(1),
+    importance: 'high',
+    doc: 'Default age of the active segment before a new one is started (topic segment.ms).',
+  },
+  'log.roll.ms': {
+    type: 'long',
+    default: null,
+    validator: atLeast(1),
+    importance: 'high',
+    doc: 'As log.roll.hours, in milliseconds; wins over it when set.',
+  },
+  'log.retention.hours': {
+    type: 'int',
+    default: 168,
+    validator: atLeast(-1),
+    importance: 'high',
+    doc: 'Default time a segment is kept (topic retention.ms); -1 keeps segments forever.',
+  },
+  'log.retention.minutes': {
+    type: 'int',
+    default: null,
+    validator: atLeast(-1),
+    importance: 'high',
+    doc: 'As log.retention.hours, in minutes; wins over it when set.',
+  },
+  'log.retention.ms': {
+    type: 'long',
+    default: null,
+    validator: atLeast(-1),
+    importance: 'high',
+    doc: 'As log.retention.hours, in milliseconds; wins over the hours and minutes keys when set.',
+  },
+  'log.retention.bytes': {
+    type: 'long',
+    default: -1,
+    validator: atLeast(-1),
+    importance: 'high',
+    doc: 'Default size bound of a partition log (topic retention.bytes); -1 = none.',
+  },
+  'log.retention.check.interval.ms': {
+    type: 'long',
+    default: 300000,
+    validator: atLeast(1),
+    importance: 'medium',
+    doc: 'How often retention is applied.',
+  },
+  'log.cleanup.policy': {
+    type: 'list',
+    default: ['delete'],
+    importance: 'medium',
+    doc: 'Default cleanup policy (topic cleanup.policy): delete, compact or both.',
+  },
+  'log.flush.interval.messages': {
+    type: 'long',
+    default: null,
+    validator: atLeast(1),
+    importance: 'high',
+    doc: 'Default topic flush.messages: fsync after this many records (unset: never forced). 1 fsyncs every append before it is acknowledged.',
+  },
+  'log.flush.interval.ms': {
+    type: 'long',
+    default: null,
+    validator: atLeast(0),
+    importance: 'high',
+    doc: 'Default topic flush.ms: fsync when the last flush is older than this (unset: never forced).',
+  },
+  'log.message.timestamp.type': {
+    type: 'string',
+    default: 'CreateTime',
+    validator: oneOf(['CreateTime', 'LogAppendTime']),
+    importance: 'medium',
+    doc: 'Default topic message.timestamp.type.',
+  },
+  'log.index.interval.bytes': {
+    type: 'int',
+    default: 4096,
+    validator: atLeast(0),
+    importance: 'medium',
+    doc: 'Default bytes of log between two offset index entries.',
+  },
+  'log.index.size.max.bytes': {
+    type: 'int',
+    default: 10485760,
+    validator: atLeast(8),
+    importance: 'medium',
+    doc: 'Default maximum offset index size; a full index rolls the segment.',
+  },
+  'log.cleaner.delete.retention.ms': {
+    type: 'long',
+    default: 86400000,
+    validator: atLeast(0),
+    importance: 'medium',
+    doc: 'Default topic delete.retention.ms: how long tombstones survive compaction.',
+  },
+  'producer.id.expiration.ms': {
+    type: 'int',
+    default: 86400000,
+    validator: atLeast(1),
+    importance: 'low',
+    doc: 'A producer id with no write for this long is forgotten (its duplicates are no longer detected).',
+  },
   'cluster.id': {
     type: 'string',
     default: null,
@@ -156,6 +268,12 @@ export interface BrokerConfig {
   readonly idleTimeoutMs: number;
   readonly connectionsPerIpMax: number;
   readonly clusterId: string | null;
+  /** `producer.id.expiration.ms`. */
+  readonly producerIdExpirationMs?: number;
+  /** `log.retention.check.interval.ms`. */
+  readonly retentionCheckIntervalMs?: number;
+  /** Raw values of the keys set explicitly (file or overrides): DescribeConfigs, `log.*` defaults. */
+  readonly explicit?: ReadonlyMap<string, string>;
 }
 
 export interface ResolvedBrokerConfig {
@@ -348,7 +466,46 @@ export function resolveBrokerConfig(
       idleTimeoutMs: v['connections.max.idle.ms'],
       connectionsPerIpMax: v['max.connections.per.ip'],
       clusterId: v['cluster.id'],
+      producerIdExpirationMs: v['producer.id.expiration.ms'],
+      retentionCheckIntervalMs: v['log.retention.check.interval.ms'],
+      explicit: new Map(parsed.raw),
     },
     warnings: parsed.warnings,
   };
+}
+
+/**
+ * Broker configs as DescribeConfigs reports them: every key this broker knows with its value
+ * (explicit ones as written, the others as the default) and whether it is the default.
+ */
+export function brokerConfigValues(
+  config: BrokerConfig,
+): ReadonlyMap<string, { readonly value: string | null; readonly isDefault: boolean }> {
+  const out = new Map<string, { value: string | null; isDefault: boolean }>();
+  const typed: Record<string, string> = {
+    'node.id': String(config.nodeId),
+    'broker.id': String(config.nodeId),
+    'log.dirs': config.logDirs.join(','),
+    'num.partitions': String(config.numPartitions),
+    'default.replication.factor': String(config.defaultReplicationFactor),
+    'auto.create.topics.enable': String(config.autoCreateTopicsEnable),
+    'message.max.bytes': String(config.messageBytesMax),
+    'socket.request.max.bytes': String(config.requestBytesMax),
+    'connections.max.idle.ms': String(config.idleTimeoutMs),
+    'max.connections.per.ip': String(config.connectionsPerIpMax),
+  };
+  for (const key of brokerConfigDef.keys()) {
+    if (key === 'cluster.id') continue;
+    const explicit = config.explicit?.get(key);
+    const spec = brokerConfigDef.spec[key];
+    const def =
+      spec.default === null
+        ? null
+        : Array.isArray(spec.default)
+          ? spec.default.join(',')
+          : String(spec.default);
+    const value = explicit ?? typed[key] ?? def;
+    out.set(key, { value, isDefault: explicit === undefined });
+  }
+  return out;
 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { overridesLayer } from '../../config/index.ts';
 import { MemoryLogger } from '../../telemetry/index.ts';
 import {
   type ApiVersionsResponse,
-  decodeResponse,
+  defaultDescribeAclsRequest,
   defaultMetadataRequest,
   ErrorCode,
   encodeRequestFrame,
@@ -13,69 +15,32 @@ import {
 } from '../protocol/index.ts';
 import { Broker, generateClusterId } from './broker.ts';
 import { resolveBrokerConfig } from './broker-config.ts';
-
-/** A minimal Kafka client over one socket: sends frames, reads size-prefixed responses. */
-class RawClient {
-  private buffered = Buffer.alloc(0);
-  private readonly frames: Buffer[] = [];
-  private wake: (() => void) | null = null;
-  readonly closed: Promise<void>;
-  readonly socket: Socket;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('data', (c: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, c]);
-      while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
-        const n = this.buffered.readInt32BE(0);
-        this.frames.push(this.buffered.subarray(4, 4 + n));
-        this.buffered = this.buffered.subarray(4 + n);
-      }
-      this.wake?.();
-    });
-    socket.on('close', () => this.wake?.());
-  }
-
-  static open(port: number): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port }, () => resolve(new RawClient(s)));
-      s.once('error', reject);
-    });
-  }
-
-  async next(): Promise<Buffer> {
-    while (this.frames.length === 0) {
-      if (this.socket.destroyed) throw new Error('connection closed');
-      await new Promise<void>((r) => (this.wake = r));
-    }
-    return this.frames.shift()!;
-  }
-
-  async call<T>(apiKey: number, version: number, correlationId: number, body: unknown): Promise<T> {
-    for (const chunk of encodeRequestFrame(apiKey, version, correlationId, 'unit-test', body))
-      this.socket.write(chunk);
-    const res = decodeResponse(await this.next(), apiKey, version);
-    assert.equal(res.correlationId, correlationId);
-    return res.body as T;
-  }
-}
+import { RawClient } from './raw-client.ts';
 
 describe('Broker (in process)', () => {
   const logger = new MemoryLogger('info');
   let broker: Broker;
   let port: number;
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-broker-test-'));
 
   before(async () => {
     const { config } = resolveBrokerConfig([
-      overridesLayer(['listeners=PLAINTEXT://127.0.0.1:0', 'node.id=5', 'cluster.id=AAAAAAAAAAAAAAAAAAAAAA']),
+      overridesLayer([
+        'listeners=PLAINTEXT://127.0.0.1:0',
+        'node.id=5',
+        'cluster.id=AAAAAAAAAAAAAAAAAAAAAA',
+        `log.dirs=${dataDir}`,
+      ]),
     ]);
     broker = new Broker({ config, logger });
     await broker.start();
     port = broker.address().port;
   });
 
-  after(() => broker.stop(100));
+  after(async () => {
+    await broker.stop(100);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('advertises the bound port of a port-0 listener', () => {
     assert.ok(port > 0);
@@ -91,10 +56,28 @@ describe('Broker (in process)', () => {
       const body = v >= 3 ? { clientSoftwareName: 'unit-test', clientSoftwareVersion: '1.0' } : {};
       const res = await c.call<ApiVersionsResponse>(18, v, 100 + v, body);
       assert.equal(res.errorCode, 0, `v${v}`);
-      assert.deepEqual(res.apiKeys, [
-        { apiKey: 3, minVersion: 0, maxVersion: 12 },
-        { apiKey: 18, minVersion: 0, maxVersion: 4 },
-      ]);
+      assert.deepEqual(
+        res.apiKeys.map((k) => `${k.apiKey}:${k.minVersion}-${k.maxVersion}`),
+        [
+          '0:3-11', // Produce
+          '1:4-17', // Fetch
+          '2:1-9', // ListOffsets
+          '3:0-12', // Metadata
+          '18:0-4', // ApiVersions
+          '19:0-7', // CreateTopics
+          '20:0-6', // DeleteTopics
+          '21:0-2', // DeleteRecords
+          '22:0-5', // InitProducerId
+          '23:0-4', // OffsetForLeaderEpoch
+          '32:0-4', // DescribeConfigs
+          '33:0-2', // AlterConfigs
+          '35:0-4', // DescribeLogDirs
+          '37:0-3', // CreatePartitions
+          '44:0-1', // IncrementalAlterConfigs
+          '60:0-1', // DescribeCluster
+          '61:0-0', // DescribeProducers
+        ],
+      );
     }
     c.socket.destroy();
   });
@@ -122,7 +105,7 @@ describe('Broker (in process)', () => {
     c.socket.destroy();
   });
 
-  it('reports requested topics as unknown (by name, and by id from v10)', async () => {
+  it('auto-creates a requested topic; unknown ids and illegal names get errors', async () => {
     const c = await RawClient.open(port);
     const zero = '00000000-0000-0000-0000-000000000000';
     const byName = await c.call<MetadataResponse>(3, 12, 1, {
@@ -131,8 +114,21 @@ describe('Broker (in process)', () => {
     });
     assert.deepEqual(
       byName.topics.map((t) => [t.name, t.errorCode, t.topicAuthorizedOperations]),
-      [['orders', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -2147483648]],
+      [['orders', 0, -2147483648]],
     );
+    const created = byName.topics[0]!;
+    assert.notEqual(created.topicId, zero, 'a topic id is assigned');
+    assert.deepEqual(created.partitions, [
+      {
+        errorCode: 0,
+        partitionIndex: 0,
+        leaderId: 5,
+        leaderEpoch: 0,
+        replicaNodes: [5],
+        isrNodes: [5],
+        offlineReplicas: [],
+      },
+    ]);
     const id = '0123abcd-0000-4000-8000-000000000001';
     const byId = await c.call<MetadataResponse>(3, 12, 2, {
       ...defaultMetadataRequest(),
@@ -185,17 +181,13 @@ describe('Broker (in process)', () => {
   it('closes the connection on an API it does not implement, logging one line', async () => {
     const before = logger.atLeast('warn').length;
     const c = await RawClient.open(port);
-    for (const chunk of encodeRequestFrame(19, 4, 1, 'unit-test', {
-      topics: [],
-      timeoutMs: 1000,
-      validateOnly: false,
-    })) {
+    for (const chunk of encodeRequestFrame(29, 0, 1, 'unit-test', defaultDescribeAclsRequest())) {
       c.socket.write(chunk);
     }
     await c.closed;
     const lines = logger.atLeast('warn').slice(before);
     assert.equal(lines.length, 1);
-    assert.match(String(lines[0]!.fields.reason), /CreateTopics \(key 19\) is not supported/);
+    assert.match(String(lines[0]!.fields.reason), /DescribeAcls \(key 29\) is not supported/);
   });
 
   it('generates Kafka-style cluster ids', () => {

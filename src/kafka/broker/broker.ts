@@ -1,12 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BoundAddress, TcpServer } from '../../net/index.ts';
+import { type LogConfig, logConfigFromProperties } from '../../storage/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { ApiHandler } from './api-handler.ts';
-import type { BrokerConfig, ClientListener } from './broker-config.ts';
+import { type BrokerConfig, brokerConfigValues, type ClientListener } from './broker-config.ts';
+import type { BrokerState, NodeEndpoint } from './broker-state.ts';
+import { createAlterConfigsHandler } from './handlers/alter-configs.ts';
 import { createApiVersionsHandler } from './handlers/api-versions.ts';
+import { createCreatePartitionsHandler } from './handlers/create-partitions.ts';
+import { createCreateTopicsHandler } from './handlers/create-topics.ts';
+import { createDeleteRecordsHandler } from './handlers/delete-records.ts';
+import { createDeleteTopicsHandler } from './handlers/delete-topics.ts';
+import { createDescribeClusterHandler } from './handlers/describe-cluster.ts';
+import { createDescribeConfigsHandler } from './handlers/describe-configs.ts';
+import { createDescribeLogDirsHandler } from './handlers/describe-log-dirs.ts';
+import { createDescribeProducersHandler } from './handlers/describe-producers.ts';
+import { createFetchHandler } from './handlers/fetch.ts';
+import { createIncrementalAlterConfigsHandler } from './handlers/incremental-alter-configs.ts';
+import { createInitProducerIdHandler } from './handlers/init-producer-id.ts';
+import { createListOffsetsHandler } from './handlers/list-offsets.ts';
 import { createMetadataHandler } from './handlers/metadata.ts';
+import { createOffsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.ts';
+import { createProduceHandler } from './handlers/produce.ts';
+import { ensureMetaProperties } from './meta-properties.ts';
+import { PartitionManager } from './partition-manager.ts';
 import { RequestRouter } from './request-router.ts';
+
+/** The broker's `log.*` keys as storage defaults for every topic. */
+function brokerLogDefaults(config: BrokerConfig): LogConfig {
+  const logKeys = new Map(
+    [...(config.explicit ?? new Map<string, string>())].filter(([k]) => k.startsWith('log.')),
+  );
+  return logConfigFromProperties(logKeys);
+}
 
 /** A random cluster id in Kafka's format: 16 random bytes, base64url without padding (22 chars). */
 export function generateClusterId(): string {
@@ -20,7 +47,16 @@ export function generateClusterId(): string {
 export interface BrokerOptions {
   readonly config: BrokerConfig;
   readonly logger: Logger;
+  /** Metrics hooks (optional; wired by the telemetry owner). */
+  readonly metrics?: object;
+  /** Wall clock (ms), injectable for tests. */
+  readonly now?: () => number;
 }
+
+/** How often storage maintenance (flush.ms, retention, compaction) and producer snapshots run. */
+const MAINTENANCE_INTERVAL_MS = 1000;
+/** Kafka's `producer.id.expiration.ms` default: one day. */
+const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
 
 interface RunningListener {
   readonly listener: ClientListener;
@@ -30,11 +66,19 @@ interface RunningListener {
 
 /**
  * A Kafka-protocol broker: one TCP listener per configured client listener, all answering through
- * one request router. So far it implements ApiVersions and Metadata and hosts no topics.
+ * one request router; topics and partition logs under `log.dirs` (see PartitionManager). The
+ * cluster id comes from the log dirs' meta.properties (written on first start), so it is known
+ * after `start()`.
  */
-export class Broker {
+export class Broker implements BrokerState {
   readonly config: BrokerConfig;
-  readonly clusterId: string;
+  readonly metrics: object | undefined;
+  private cluster: string | null = null;
+  private manager: PartitionManager | null = null;
+  private maintenanceTimer: NodeJS.Timeout | null = null;
+  private maintaining: Promise<void> = Promise.resolve();
+  private maintenanceRunning = false;
+  private readonly now: () => number;
   private readonly logger: Logger;
   private readonly router: RequestRouter;
   private readonly listeners: RunningListener[];
@@ -44,15 +88,26 @@ export class Broker {
   constructor(options: BrokerOptions) {
     this.config = options.config;
     this.logger = options.logger;
-    this.clusterId = options.config.clusterId ?? generateClusterId();
+    this.metrics = options.metrics;
+    this.now = options.now ?? Date.now;
     const handlers: ApiHandler[] = [
       createApiVersionsHandler(() => this.router.supportedApis()),
-      createMetadataHandler({
-        nodeId: this.config.nodeId,
-        clusterId: this.clusterId,
-        autoCreateTopicsEnable: this.config.autoCreateTopicsEnable,
-        advertisedAddress: (name) => this.advertisedAddressOrUndefined(name),
-      }),
+      createMetadataHandler(this),
+      createProduceHandler(this),
+      createFetchHandler(this, this.now),
+      createListOffsetsHandler(this),
+      createOffsetForLeaderEpochHandler(this),
+      createInitProducerIdHandler(this),
+      createCreateTopicsHandler(this),
+      createDeleteTopicsHandler(this),
+      createCreatePartitionsHandler(this),
+      createDeleteRecordsHandler(this),
+      createDescribeConfigsHandler(this),
+      createAlterConfigsHandler(this),
+      createIncrementalAlterConfigsHandler(this),
+      createDescribeClusterHandler(this),
+      createDescribeLogDirsHandler(this),
+      createDescribeProducersHandler(this),
     ];
     this.router = new RequestRouter(handlers, this.logger);
     this.listeners = this.config.listeners.map((listener) => ({
@@ -71,6 +126,31 @@ export class Broker {
     }));
   }
 
+  get nodeId(): number {
+    return this.config.nodeId;
+  }
+
+  /** The cluster id (from meta.properties); only after `start()`. */
+  get clusterId(): string {
+    if (this.cluster === null) throw new Error('the cluster id is known once the broker has started');
+    return this.cluster;
+  }
+
+  /** Topics and partitions; only after `start()`. */
+  get partitions(): PartitionManager {
+    if (this.manager === null) throw new Error('the broker has not started');
+    return this.manager;
+  }
+
+  endpoint(listenerName: string): NodeEndpoint | undefined {
+    const a = this.advertisedAddressOrUndefined(listenerName);
+    return a ? { nodeId: this.config.nodeId, host: a.host, port: a.port, rack: null } : undefined;
+  }
+
+  brokerConfigValues(): ReadonlyMap<string, { readonly value: string | null; readonly isDefault: boolean }> {
+    return brokerConfigValues(this.config);
+  }
+
   /** The API version ranges this broker implements. */
   supportedApis() {
     return this.router.supportedApis();
@@ -81,13 +161,37 @@ export class Broker {
     if (this.state !== 'new') throw new Error(`broker cannot start: it is ${this.state}`);
     this.state = 'starting';
     try {
+      this.cluster = await ensureMetaProperties(
+        this.config.logDirs,
+        this.config.nodeId,
+        this.config.clusterId,
+        generateClusterId,
+      );
+      this.manager = await PartitionManager.open({
+        nodeId: this.config.nodeId,
+        logDirs: this.config.logDirs,
+        logger: this.logger.child({ component: 'partitions' }),
+        now: this.now,
+        logDefaults: brokerLogDefaults(this.config),
+        ...(this.config.retentionCheckIntervalMs !== undefined
+          ? { retentionCheckIntervalMs: this.config.retentionCheckIntervalMs }
+          : {}),
+      });
+    } catch (err) {
+      this.state = 'stopped';
+      throw err;
+    }
+    try {
       for (const l of this.listeners) l.bound = await l.server.listen();
     } catch (err) {
       await Promise.all(this.listeners.map((l) => (l.bound ? l.server.close(0) : undefined)));
+      await this.manager.close();
       this.state = 'stopped';
       throw err;
     }
     this.state = 'running';
+    this.maintenanceTimer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
+    this.maintenanceTimer.unref();
     for (const l of this.listeners) {
       const adv = this.advertisedAddress(l.listener.name);
       this.logger.info('listening', {
@@ -107,7 +211,11 @@ export class Broker {
   stop(graceMs?: number): Promise<void> {
     this.stopping ??= (async () => {
       this.state = 'stopping';
+      this.manager?.drain();
+      if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
       await Promise.all(this.listeners.map((l) => (l.bound ? l.server.close(graceMs) : undefined)));
+      await this.maintaining;
+      await this.manager?.close();
       this.state = 'stopped';
       this.logger.info('broker stopped', { nodeId: this.config.nodeId });
     })();
@@ -129,6 +237,22 @@ export class Broker {
     // Port 0 means "whatever was bound"; only meaningful for the listener's own address.
     const port = adv.port === 0 ? (l.bound?.port ?? 0) : adv.port;
     return { host, port };
+  }
+
+  /** One maintenance pass at a time; a slow one makes the next ticks skip. */
+  private maintain(): void {
+    if (this.state !== 'running' || this.manager === null || this.maintenanceRunning) return;
+    const manager = this.manager;
+    this.maintenanceRunning = true;
+    this.maintaining = (async () => {
+      try {
+        await manager.maintain(this.config.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS);
+      } catch (err) {
+        this.logger.error('maintenance failed', { err: String(err) });
+      } finally {
+        this.maintenanceRunning = false;
+      }
+    })();
   }
 
   private advertisedAddressOrUndefined(listenerName: string): { host: string; port: number } | undefined {

@@ -1,6 +1,11 @@
 import { CloseConnectionError, type ConnectionInfo, type FrameHandler } from '../../net/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
-import { apiCodecByKey, decodeRequest, encodeResponseFrame } from '../protocol/index.ts';
+import {
+  apiCodecByKey,
+  decodeRequest,
+  encodeResponseFrame,
+  fitResponseToVersion,
+} from '../protocol/index.ts';
 import type { ApiHandler, ApiVersionRange } from './api-handler.ts';
 import { unsupportedApiVersionsResponse } from './handlers/api-versions.ts';
 
@@ -13,7 +18,8 @@ const API_VERSIONS_KEY = 18;
  * As Kafka does: an ApiVersions request in an unsupported version gets a v0 UNSUPPORTED_VERSION
  * response listing the supported ranges; any other unknown api or unsupported version closes the
  * connection (the client is expected to have asked ApiVersions first). Malformed frames raise
- * DecodeError, which closes the connection too.
+ * DecodeError, which closes the connection too. Every response is fitted to the request's version
+ * (`fitResponseToVersion`) before encoding; a handler returning null sends nothing (acks=0).
  */
 export class RequestRouter {
   private readonly handlers = new Map<number, ApiHandler>();
@@ -39,7 +45,10 @@ export class RequestRouter {
     return (frame) => this.route(frame, connection);
   }
 
-  private route(frame: Buffer, connection: ConnectionInfo): readonly Buffer[] | Promise<readonly Buffer[]> {
+  private route(
+    frame: Buffer,
+    connection: ConnectionInfo,
+  ): readonly Buffer[] | null | Promise<readonly Buffer[] | null> {
     const decoded = decodeRequest(frame);
     const { header } = decoded;
     const apiKey = header.requestApiKey;
@@ -72,10 +81,18 @@ export class RequestRouter {
       this.logger.trace('request', { api: handler.name, version, correlationId: header.correlationId });
     }
     const ctx = { header, connection };
+    // Handlers fill every field they know; fields the request's version lacks are reset here, so
+    // the encoder (which refuses them, as Kafka's does) accepts the body. null = no response.
+    const encode = (body: unknown): readonly Buffer[] | null =>
+      body === null
+        ? null
+        : encodeResponseFrame(
+            apiKey,
+            version,
+            header.correlationId,
+            fitResponseToVersion(apiKey, version, body),
+          );
     const result = handler.handle(decoded.body, ctx);
-    if (result instanceof Promise) {
-      return result.then((body) => encodeResponseFrame(apiKey, version, header.correlationId, body));
-    }
-    return encodeResponseFrame(apiKey, version, header.correlationId, result);
+    return result instanceof Promise ? result.then(encode) : encode(result);
   }
 }

@@ -3,6 +3,7 @@
 export type { ApiCodec } from './api.ts';
 export * from './compression.ts';
 export * from './error-codes.ts';
+export { fitResponseToVersion, fitToVersion } from './fit-to-version.ts';
 export * from './frame.ts';
 export * from './legacy-message-set.ts';
 export * from './messages/add-offsets-to-txn.generated.ts';

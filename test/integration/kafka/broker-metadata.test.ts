@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
@@ -64,12 +66,15 @@ describe('broker: Metadata and ApiVersions with real clients', () => {
   let proc: SluiceProcess;
   let port: number;
 
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-it-metadata-'));
+
   before(async () => {
-    ({ proc, port } = await startBroker());
+    ({ proc, port } = await startBroker(['--override', `log.dirs=${dataDir}`]));
   });
 
   after(async () => {
     const code = await proc.stop();
+    rmSync(dataDir, { recursive: true, force: true });
     assert.equal(code, 0, `broker exits 0 on SIGTERM; stderr:\n${proc.stderr()}`);
   });
 
@@ -87,18 +92,22 @@ describe('broker: Metadata and ApiVersions with real clients', () => {
     assert.deepEqual(md.topics, []);
   });
 
-  it('kcat sees an unknown topic as UNKNOWN_TOPIC_OR_PARTITION', async () => {
+  it('kcat -L -t auto-creates the topic (auto.create.topics.enable) led by this node', async () => {
     const { stdout } = await run(
       'kcat',
-      ['-L', '-b', `127.0.0.1:${port}`, '-t', 'no-such-topic', '-J', '-m', '10'],
-      {
-        timeout: 30_000,
-      },
+      ['-L', '-b', `127.0.0.1:${port}`, '-t', 'auto-created', '-J', '-m', '10'],
+      { timeout: 30_000 },
     );
-    const md = JSON.parse(stdout) as { topics: { topic: string; error?: string }[] };
+    const md = JSON.parse(stdout) as {
+      topics: { topic: string; error?: string; partitions: { partition: number; leader: number }[] }[];
+    };
     assert.equal(md.topics.length, 1);
-    assert.equal(md.topics[0]!.topic, 'no-such-topic');
-    assert.match(md.topics[0]!.error ?? '', /unknown topic/i);
+    assert.equal(md.topics[0]!.topic, 'auto-created');
+    assert.equal(md.topics[0]!.error, undefined);
+    assert.deepEqual(
+      md.topics[0]!.partitions.map((p) => [p.partition, p.leader]),
+      [[0, 1]],
+    );
   });
 
   it('kafkajs admin describeCluster lists the broker, controller and cluster id', async () => {
@@ -114,7 +123,7 @@ describe('broker: Metadata and ApiVersions with real clients', () => {
       assert.deepEqual(cluster.brokers, [{ nodeId: 1, host: '127.0.0.1', port }]);
       assert.equal(cluster.controller, 1);
       assert.match(cluster.clusterId, /^[A-Za-z0-9_-]{22}$/);
-      assert.deepEqual(await admin.listTopics(), []);
+      assert.deepEqual(await admin.listTopics(), ['auto-created']);
     } finally {
       await admin.disconnect();
     }

@@ -1,10 +1,13 @@
-import type { FieldSchema, StructSchema, TypeSchema } from '../../src/kafka/protocol/messages/schema.ts';
-import { inVersions } from '../../src/kafka/protocol/messages/schema.ts';
+import type { FieldSchema, StructSchema, TypeSchema } from './messages/schema.ts';
+import { inVersions } from './messages/schema.ts';
+import { apiSchemas } from './messages/schemas.generated.ts';
 
 /**
- * Resets every field a version does not carry to its default, recursively. The fake broker builds
- * one response shape for all versions; the codecs refuse non-default values in fields absent from
- * the version being encoded, so each response is fitted before encoding.
+ * Resets every field a version does not carry to its default, recursively. Code answering several
+ * versions builds one response shape with every field it knows; the generated encoders refuse a
+ * non-default value in a field the encoded version lacks (as Kafka's do), so a response is fitted to
+ * the request's version before it is encoded. Fields the version has are kept as they are (tagged
+ * fields included: leave those at their defaults unless a client needs them).
  */
 export function fitToVersion<T>(schema: StructSchema, version: number, value: T): T {
   const src = value as Record<string, unknown>;
@@ -13,6 +16,14 @@ export function fitToVersion<T>(schema: StructSchema, version: number, value: T)
     out[f.name] = inVersions(f.versions, version) ? fitValue(f.type, version, src[f.name]) : defaultOf(f);
   }
   return out as T;
+}
+
+const responseSchemaByKey = new Map(apiSchemas.map((s) => [s.apiKey, s.response]));
+
+/** `fitToVersion` for the response of API `apiKey`; the body unchanged for an unknown key. */
+export function fitResponseToVersion<T>(apiKey: number, version: number, body: T): T {
+  const schema = responseSchemaByKey.get(apiKey);
+  return schema === undefined ? body : fitToVersion(schema, version, body);
 }
 
 function fitValue(type: TypeSchema, version: number, value: unknown): unknown {

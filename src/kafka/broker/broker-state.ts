@@ -1,0 +1,32 @@
+import { ErrorCode } from '../protocol/index.ts';
+import type { BrokerConfig } from './broker-config.ts';
+import type { PartitionManager } from './partition-manager.ts';
+
+/** An address clients reach this node at, per listener. */
+export interface NodeEndpoint {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+/** What handlers need from the running broker. */
+export interface BrokerState {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly config: BrokerConfig;
+  readonly partitions: PartitionManager;
+  /** This node's endpoint on `listenerName`, or undefined when it has no such listener. */
+  endpoint(listenerName: string): NodeEndpoint | undefined;
+  /** Values of broker configs as DescribeConfigs reports them (key → [value, source]). */
+  brokerConfigValues(): ReadonlyMap<string, { readonly value: string | null; readonly isDefault: boolean }>;
+}
+
+/** Kafka's ClusterAuthorizedOperations "not requested" value (also used for topics). */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
+/** Leader-epoch fencing of a request carrying the client's idea of the current epoch (-1 = none). */
+export function leaderEpochError(requested: number, current: number): number {
+  if (requested < 0 || requested === current) return 0;
+  return requested > current ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+}

@@ -45,6 +45,27 @@ describe('PartitionManager', () => {
     await again.close();
   });
 
+  it('publishes a topic, or its new partitions, only once they are open', async () => {
+    const pm = await open();
+    const creating = pm.createTopic('visible-late', 3, {});
+    assert.equal(pm.topic('visible-late'), undefined, 'not visible while its partitions open');
+    const t = await creating;
+    assert.equal(pm.topic('visible-late'), t);
+    assert.equal(pm.topicById(t.id), t);
+    assert.equal(pm.partitionsOf('visible-late').length, 3);
+
+    const growing = pm.addPartitions('visible-late', 5);
+    assert.equal(pm.topic('visible-late')?.partitionCount, 3, 'the old count until the new partitions open');
+    await growing;
+    assert.equal(pm.topic('visible-late')?.partitionCount, 5);
+    assert.equal(pm.partitionsOf('visible-late').length, 5);
+
+    const deleting = pm.deleteTopic('visible-late');
+    assert.equal(pm.topic('visible-late'), undefined, 'hidden as soon as its deletion starts');
+    await deleting;
+    await pm.close();
+  });
+
   it('rebuilds producer state from the log when the snapshot is missing', async () => {
     const pm = await open();
     const p = pm.partition('orders', 0)!;

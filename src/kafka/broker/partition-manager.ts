@@ -35,6 +35,12 @@ export class PartitionManager {
   private producerIdsReservedTo = 0;
   private producerIdLock: Promise<unknown> = Promise.resolve();
   private mutations: Promise<unknown> = Promise.resolve();
+  /**
+   * Topics as clients see them. A mutation publishes its result only once it has fully applied
+   * (partitions open), so a concurrent request never sees a topic without its partitions.
+   */
+  private readonly published = new Map<string, TopicRecord>();
+  private readonly publishedById = new Map<string, TopicRecord>();
   private drainingFlag = false;
 
   private constructor(
@@ -81,8 +87,25 @@ export class PartitionManager {
         await logs.delete(tp.topic, tp.partition);
       }
     }
-    for (const t of registry.all()) await manager.openPartitions(t, 0);
+    for (const t of registry.all()) {
+      await manager.openPartitions(t, 0);
+      manager.publish(t);
+    }
     return manager;
+  }
+
+  private publish(t: TopicRecord): void {
+    const old = this.published.get(t.name);
+    if (old) this.publishedById.delete(old.id);
+    this.published.set(t.name, t);
+    this.publishedById.set(t.id, t);
+  }
+
+  private unpublish(name: string): void {
+    const old = this.published.get(name);
+    if (!old) return;
+    this.published.delete(name);
+    this.publishedById.delete(old.id);
   }
 
   private async openPartitions(t: TopicRecord, from: number): Promise<Partition[]> {
@@ -98,15 +121,15 @@ export class PartitionManager {
   }
 
   topic(name: string): TopicRecord | undefined {
-    return this.registry.get(name);
+    return this.published.get(name);
   }
 
   topicById(id: string): TopicRecord | undefined {
-    return this.registry.getById(id);
+    return this.publishedById.get(id);
   }
 
   topics(): TopicRecord[] {
-    return this.registry.all();
+    return [...this.published.values()];
   }
 
   partition(topic: string, index: number): Partition | undefined {
@@ -133,15 +156,19 @@ export class PartitionManager {
     return this.serialize(async () => {
       const t = await this.registry.create(name, partitionCount, configs);
       await this.openPartitions(t, 0);
+      this.publish(t);
       this.logger.info('topic created', { topic: name, topicId: t.id, partitions: partitionCount });
       return t;
     });
   }
 
   deleteTopic(name: string): Promise<void> {
+    // Hidden at once, as Kafka marks a topic deleted before its logs go.
+    this.unpublish(name);
     return this.serialize(async () => {
       const t = this.registry.get(name);
       if (!t) return;
+      this.unpublish(name); // again: a creation queued before this deletion may have published it
       // Registry first: a crash after it leaves stray logs, which the next start deletes.
       await this.registry.remove(name);
       const parts = this.partitions.get(name) ?? [];
@@ -159,6 +186,7 @@ export class PartitionManager {
       const from = t.partitionCount;
       const next = await this.registry.update(name, { partitionCount: total });
       await this.openPartitions(next, from);
+      this.publish(next);
     });
   }
 
@@ -171,6 +199,7 @@ export class PartitionManager {
         // The log reads its config object on every operation; update it in place.
         Object.assign(p.log.config as LogConfig, config);
       }
+      this.publish(t);
     });
   }
 

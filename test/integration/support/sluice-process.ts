@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of the launcher every integration test runs. */
@@ -94,16 +97,24 @@ export function startSluice(args: readonly string[]): SluiceProcess {
   };
 }
 
-/** Starts a broker on a free loopback port and waits until it listens. */
+/**
+ * Starts a broker on a free loopback port and waits until it listens. Unless the arguments set
+ * `log.dirs`, the broker gets a fresh temporary data directory, so runs never share state.
+ */
 export async function startBroker(
   extraArgs: readonly string[] = [],
 ): Promise<{ proc: SluiceProcess; port: number }> {
+  const setsLogDirs = extraArgs.some((a) => a.startsWith('log.dirs=') || a.startsWith('log.dir='));
+  const logDirs = setsLogDirs
+    ? []
+    : ['--override', `log.dirs=${mkdtempSync(join(tmpdir(), 'sluice-broker-'))}`];
   const proc = startSluice([
     'broker',
     '--log-format',
     'json',
     '--override',
     'listeners=PLAINTEXT://127.0.0.1:0',
+    ...logDirs,
     ...extraArgs,
   ]);
   const rec = await proc.waitForLog((r) => r.msg === 'listening');

@@ -4,7 +4,12 @@ import { SluiceError } from '../base/index.ts';
 import { ConfigError } from '../config/index.ts';
 import { LOG_LEVELS, type LogLevel } from '../telemetry/index.ts';
 import { brokerCommand } from './broker.ts';
+import { registerConfigsCommand } from './configs.ts';
+import { registerConsoleConsumerCommand } from './console-consumer.ts';
+import { registerConsoleProducerCommand } from './console-producer.ts';
 import { devCommand } from './dev.ts';
+import { registerGetOffsetsCommand } from './get-offsets.ts';
+import { registerTopicsCommand } from './topics.ts';
 
 /** Composition root: parses the command line and runs one command. */
 
@@ -100,6 +105,12 @@ function buildProgram(): Command {
   ).action(async (flags: DevFlags) => {
     await devCommand(flags, process.stdout);
   });
+
+  registerTopicsCommand(program);
+  registerConsoleProducerCommand(program);
+  registerConsoleConsumerCommand(program);
+  registerGetOffsetsCommand(program);
+  registerConfigsCommand(program);
 
   return program;
 }

@@ -10,3 +10,11 @@ export {
   MemoryLogger,
   silentLogger,
 } from './logger.ts';
+export {
+  createMetrics,
+  type LogSizeSample,
+  type Metrics,
+  type MetricsOptions,
+  noopMetrics,
+} from './metrics.ts';
+export { MetricsServer, type MetricsServerOptions } from './metrics-server.ts';

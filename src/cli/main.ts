@@ -10,6 +10,7 @@ import { registerConsoleProducerCommand } from './console-producer.ts';
 import { devCommand } from './dev.ts';
 import { registerGetOffsetsCommand } from './get-offsets.ts';
 import { registerTopicsCommand } from './topics.ts';
+import { registerZookeeperCommand } from './zookeeper.ts';
 
 /** Composition root: parses the command line and runs one command. */
 
@@ -111,6 +112,7 @@ function buildProgram(): Command {
   registerConsoleConsumerCommand(program);
   registerGetOffsetsCommand(program);
   registerConfigsCommand(program);
+  registerZookeeperCommand(program);
 
   return program;
 }

@@ -118,6 +118,39 @@ describe('architecture: the rule checker itself', () => {
     );
   });
 
+  it('lets test files import any unit through its index.ts, and test/ helpers, but nothing deeper', () => {
+    assert.deepEqual(
+      check({
+        'src/storage/log.test.ts':
+          "import { encodeRecordBatch } from '../kafka/protocol/index.ts';\nimport { b } from '../../test/support/record-batches.ts';",
+        'src/base/x.bench.ts': "import { Broker } from '../kafka/broker/index.ts';",
+        'src/kafka/protocol/a.test.ts': "import { SegmentLog } from '../../storage/index.ts';",
+      }),
+      [],
+    );
+    const deep = check({
+      'src/storage/log.test.ts': "import { x } from '../kafka/protocol/record-batch.ts';",
+    });
+    assert.equal(deep.length, 1);
+    assert.match(deep[0]!.message, /only through src\/kafka\/protocol\/index\.ts/);
+    // The same imports from production code still break the rules.
+    assert.match(
+      check({ 'src/storage/log.ts': "import { encodeRecordBatch } from '../kafka/protocol/index.ts';" })[0]!
+        .message,
+      /storage \(rank 2\) may not import kafka\/protocol/,
+    );
+    assert.match(
+      check({ 'src/storage/log.ts': "import { b } from '../../test/support/record-batches.ts';" })[0]!
+        .message,
+      /outside every unit/,
+    );
+    assert.match(
+      check({ 'src/kafka/protocol/a.ts': "import { SegmentLog } from '../../storage/index.ts';" })[0]!
+        .message,
+      /may import only base/,
+    );
+  });
+
   it('keeps applications away from other products servers', () => {
     assert.match(
       check({ 'src/flume/sink.ts': "import { Broker } from '../kafka/broker/index.ts';" })[0]!.message,

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LogManager } from '../../src/storage/index.ts';
-import { buildFillerBatch } from '../../src/storage/record-batch-builder.ts';
+import { buildFillerBatch } from '../../test/support/record-batches.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

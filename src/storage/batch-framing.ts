@@ -136,9 +136,12 @@ export function checkBatch(buf: Buffer, at: number, end: number, checkCrc: boole
   return size;
 }
 
-/** Like checkBatch, but raises CorruptRecordError (Kafka's CORRUPT_MESSAGE) on bad framing. */
-export function validateBatch(buf: Buffer, at: number, end: number): number {
-  const result = checkBatch(buf, at, end, true);
+/**
+ * Like checkBatch, but raises CorruptRecordError (Kafka's CORRUPT_MESSAGE) on bad framing. `checkCrc`
+ * false skips only the CRC-32C (the caller validated it already); sizes and magic are always checked.
+ */
+export function validateBatch(buf: Buffer, at: number, end: number, checkCrc = true): number {
+  const result = checkBatch(buf, at, end, checkCrc);
   if (typeof result === 'string') throw new CorruptRecordError(`${result} (batch at byte ${at})`);
   return result;
 }
@@ -152,8 +155,8 @@ export interface BatchesSummary {
   maxTimestamp: number;
 }
 
-/** Validates every batch of `buf` (which must hold whole batches only). */
-export function validateBatches(buf: Buffer): BatchesSummary {
+/** Validates every batch of `buf` (which must hold whole batches only); see validateBatch for `checkCrc`. */
+export function validateBatches(buf: Buffer, checkCrc = true): BatchesSummary {
   if (buf.length === 0) throw new CorruptRecordError('empty append: no record batch');
   let at = 0;
   let batchCount = 0;
@@ -161,7 +164,7 @@ export function validateBatches(buf: Buffer): BatchesSummary {
   let offsetCount = 0;
   let maxTimestamp = NO_TIMESTAMP;
   while (at < buf.length) {
-    const size = validateBatch(buf, at, buf.length);
+    const size = validateBatch(buf, at, buf.length, checkCrc);
     batchCount++;
     recordCount += batchRecordsCount(buf, at);
     offsetCount += batchLastOffsetDelta(buf, at) + 1;

@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fsyncDirectory } from './fsync-directory.ts';
 
 /**
  * Small state files of a partition directory (leader epochs, log start offset, recovery point),
- * replaced atomically: written to `<path>.tmp`, fsynced, renamed over the old file. A crash leaves
- * either the old or the new content; a stray `.tmp` is deleted on open.
+ * replaced atomically: written to `<path>.tmp`, fsynced, renamed over the old file, then the directory
+ * is fsynced so the rename itself is durable. A crash leaves either the old or the new content; a
+ * stray `.tmp` is deleted on open.
  */
 export async function writeCheckpointFile(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp`;
@@ -16,6 +19,7 @@ export async function writeCheckpointFile(path: string, text: string): Promise<v
     await fh.close();
   }
   await rename(tmp, path);
+  await fsyncDirectory(dirname(path));
 }
 
 /** A single-offset checkpoint: version line `0`, then the offset. */

@@ -14,7 +14,6 @@ export {
   validateBatch,
   validateBatches,
 } from './batch-framing.ts';
-export { decodeBatchRecords, type RecordView } from './batch-records.ts';
 export { FileHandleCache } from './file-handle-cache.ts';
 export {
   type EpochEntry,
@@ -34,6 +33,7 @@ export type {
   StorageLogger,
   TimestampOffset,
 } from './log.ts';
+export { DEFAULT_DEDUPE_BUFFER_BYTES } from './log-cleaner.ts';
 export {
   type CleanupPolicy,
   DEFAULT_LOG_CONFIG,
@@ -57,6 +57,7 @@ export {
   type TopicPartition,
 } from './log-manager.ts';
 export { MemoryLog, type MemoryLogOptions } from './memory-log.ts';
+export type { RecordEntry, RecordFormat } from './record-format.ts';
 export {
   CLEAN_SHUTDOWN_FILE,
   type RecoveryReport,

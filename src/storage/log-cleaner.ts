@@ -1,68 +1,127 @@
 import { open, unlink } from 'node:fs/promises';
-import { batchAttributes, batchMaxTimestamp, batchProducerId, CONTROL_BIT } from './batch-framing.ts';
-import { decodeBatchRecords, type RecordView, rewriteBatch } from './batch-records.ts';
+import {
+  batchAttributes,
+  batchLastOffset,
+  batchMaxTimestamp,
+  batchProducerId,
+  CONTROL_BIT,
+} from './batch-framing.ts';
 import type { CompactionStats, StorageLogger } from './log.ts';
 import type { LogConfig } from './log-config.ts';
+import { type RecordFormat, recordsOf } from './record-format.ts';
 import { CLEANED_SUFFIX, type Segment } from './segment.ts';
 
 /*
  * Log compaction (cleanup.policy=compact), in two passes over the inactive segments (the active
- * segment is never touched):
+ * segment is never touched). Records are read and rewritten through the injected RecordFormat.
  *
- * 1. Build the map key → offset of its latest record, and note each producer's last batch.
- * 2. Rewrite each segment keeping, per batch, the records that are the latest for their key (keyless
- *    records and control batches are kept). A tombstone (null value) is dropped too once its batch is
- *    older than delete.retention.ms (its maxTimestamp; Kafka counts from when the tombstone was first
- *    cleaned). A changed batch keeps its header (baseOffset, lastOffsetDelta, sequences, codec) so
- *    offsets never change; a batch left empty is dropped unless it is its producer's last one, which
- *    keeps the producer's sequence state.
+ * 1. Build the map key → offset of its latest record, and note each producer's last batch. The map
+ *    is bounded (`dedupeBufferBytes`, Kafka's log.cleaner.dedupe.buffer.size): when the next new
+ *    key would not fit, mapping stops there, and only the offsets mapped so far are cleaned; the
+ *    records after that point are kept as they are (the next run goes further, as in Kafka).
+ * 2. Rewrite each segment starting below the mapped end, keeping per batch the records that are the
+ *    latest for their key (keyless records, control batches and unmapped records are kept). A
+ *    tombstone (null value) is dropped too once its batch is older than delete.retention.ms (its
+ *    maxTimestamp; Kafka counts from when the tombstone was first cleaned). A changed batch keeps
+ *    its header (baseOffset, lastOffsetDelta, sequences, codec) so offsets never change; a batch
+ *    left empty is dropped unless it is its producer's last one, which keeps the producer's
+ *    sequence state.
  *
  * Output goes to `<segment>.log.cleaned`, is fsynced, then replaces the segment via `.log.swap` under
  * the log's mutex (see SegmentLog.open for crash completion). The process yields to the event loop
  * between segments and while reading, so appends and reads go on.
  *
- * Memory: the key map holds every distinct key of the inactive segments (key bytes + ~50 bytes); the
- * rewrite streams through 1 MiB buffers.
+ * Memory: the key map holds at most `dedupeBufferBytes`, counted as key bytes + KEY_ENTRY_BYTES per
+ * key; the rewrite streams through 1 MiB buffers.
  */
+
+/** Kafka's log.cleaner.dedupe.buffer.size default: 128 MiB of key map. */
+export const DEFAULT_DEDUPE_BUFFER_BYTES = 128 * 1024 * 1024;
+/** Estimated cost of one map entry besides its key bytes (Map slot, string header, number). */
+export const KEY_ENTRY_BYTES = 64;
+
+/** The key map of one compaction run (pass 1), bounded by a byte budget. */
+export class KeyMap {
+  readonly latest = new Map<string, number>();
+  readonly lastOfProducer = new Map<number, number>();
+  readonly budgetBytes: number;
+  bytes = 0;
+  /** Every record below this offset was mapped; records at or above it are left alone. */
+  mappedEnd = 0;
+  /** Set once a new key did not fit: nothing more is mapped. */
+  full = false;
+  private readonly format: RecordFormat;
+
+  constructor(format: RecordFormat, budgetBytes: number = DEFAULT_DEDUPE_BUFFER_BYTES) {
+    this.format = format;
+    this.budgetBytes = budgetBytes;
+  }
+
+  /** Maps one batch; false when the map filled up (inside or before it): stop mapping. */
+  add(batch: Buffer, baseOffset: number): boolean {
+    if (this.full) return false;
+    const pid = batchProducerId(batch, 0);
+    if (!isControl(batch)) {
+      for (const r of recordsOf(this.format, batch)) {
+        if (r.key === null) continue;
+        const key = r.key.toString('latin1');
+        if (!this.latest.has(key)) {
+          const cost = key.length + KEY_ENTRY_BYTES;
+          if (this.bytes + cost > this.budgetBytes) {
+            this.full = true;
+            this.mappedEnd = Math.max(this.mappedEnd, baseOffset + r.offsetDelta);
+            if (pid >= 0 && this.mappedEnd > baseOffset) this.lastOfProducer.set(pid, baseOffset);
+            return false;
+          }
+          this.bytes += cost;
+        }
+        this.latest.set(key, baseOffset + r.offsetDelta);
+      }
+    }
+    if (pid >= 0) this.lastOfProducer.set(pid, baseOffset);
+    this.mappedEnd = batchLastOffset(batch, 0) + 1;
+    return true;
+  }
+}
 
 export interface CleanerAccess {
   name: string;
   config: Readonly<LogConfig>;
   logger: StorageLogger;
+  format: RecordFormat;
+  dedupeBufferBytes: number;
   inactiveSegments(): Array<{ seg: Segment; endOffset: number }>;
   swap(old: Segment, cleanedPath: string, build: (seg: Segment) => Promise<void>): Promise<boolean>;
 }
 
 const WRITE_CHUNK_BYTES = 1024 * 1024;
 
-function keyOf(r: RecordView): string | null {
-  return r.key === null ? null : r.key.toString('latin1');
-}
-
-function isControl(batch: Buffer): boolean {
-  return (batchAttributes(batch, 0) & CONTROL_BIT) !== 0;
-}
-
 export async function compactSegments(access: CleanerAccess, now: number): Promise<CompactionStats> {
   const stats: CompactionStats = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
   const targets = access.inactiveSegments();
   if (targets.length === 0) return stats;
 
-  const latest = new Map<string, number>();
-  const lastBatchOfProducer = new Map<number, number>();
+  const map = new KeyMap(access.format, access.dedupeBufferBytes);
   for (const { seg } of targets) {
     if (seg.deleted) continue;
-    await seg.scan(0, seg.size, !seg.verified, (b) => {
-      mapBatch(b.bytes, b.baseOffset, latest, lastBatchOfProducer);
-      return null;
-    });
+    await seg.scan(0, seg.size, !seg.verified, (b) => (map.add(b.bytes, b.baseOffset) ? null : 'full'));
+    if (map.full) break;
     await yieldToLoop();
+  }
+  if (map.full) {
+    access.logger('info', 'compaction key map full: cleaning only a prefix of the log', {
+      log: access.name,
+      dedupeBufferBytes: map.budgetBytes,
+      keys: map.latest.size,
+      cleanedBelowOffset: map.mappedEnd,
+    });
   }
 
   const horizon = now - access.config.deleteRetentionMs;
   for (const { seg, endOffset } of targets) {
     if (seg.deleted) continue;
-    const result = await cleanSegment(seg, endOffset, latest, lastBatchOfProducer, horizon, access);
+    if (seg.baseOffset >= map.mappedEnd) break;
+    const result = await cleanSegment(seg, endOffset, map, horizon, access);
     if (result) {
       stats.segmentsCleaned++;
       stats.bytesBefore += result.bytesBefore;
@@ -84,17 +143,17 @@ interface IndexedBatch {
 async function cleanSegment(
   seg: Segment,
   endOffset: number,
-  latest: Map<string, number>,
-  lastBatchOfProducer: Map<number, number>,
+  map: KeyMap,
   horizon: number,
   access: CleanerAccess,
 ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRemoved: number } | null> {
   // First find out whether anything would go, without writing.
   let removable = 0;
   await seg.scan(0, seg.size, !seg.verified, (b) => {
-    if (isControl(b.bytes)) return null;
-    for (const r of decodeBatchRecords(b.bytes).records) {
-      if (!keep(r, b.maxTimestamp, latest, horizon)) removable++;
+    if (isControl(b.bytes) || b.baseOffset >= map.mappedEnd) return null;
+    for (const r of recordsOf(access.format, b.bytes)) {
+      if (!keep(r.key, r.valueIsNull, b.baseOffset + r.offsetDelta, b.maxTimestamp, map, horizon))
+        removable++;
     }
     return null;
   });
@@ -121,7 +180,7 @@ async function cleanSegment(
   try {
     let position = 0;
     await seg.scan(0, seg.size, !seg.verified, async (b) => {
-      const { out, removed } = compactBatch(b.bytes, b.baseOffset, latest, lastBatchOfProducer, horizon);
+      const { out, removed } = compactBatch(b.bytes, b.baseOffset, map, horizon, access.format);
       recordsRemoved += removed;
       if (out) {
         index.push({
@@ -163,22 +222,6 @@ async function cleanSegment(
   return { bytesBefore, bytesAfter: written, recordsRemoved };
 }
 
-/** Notes a batch in the key map and the producers' last batches (pass 1). */
-export function mapBatch(
-  batch: Buffer,
-  baseOffset: number,
-  latest: Map<string, number>,
-  lastOfProducer: Map<number, number>,
-): void {
-  const pid = batchProducerId(batch, 0);
-  if (pid >= 0) lastOfProducer.set(pid, baseOffset);
-  if (isControl(batch)) return;
-  for (const r of decodeBatchRecords(batch).records) {
-    const key = keyOf(r);
-    if (key !== null) latest.set(key, r.offset);
-  }
-}
-
 /**
  * The batch as compaction leaves it (pass 2): itself when nothing goes, a rewritten batch, or null
  * when it ends up empty and is not its producer's last batch.
@@ -186,31 +229,40 @@ export function mapBatch(
 export function compactBatch(
   batch: Buffer,
   baseOffset: number,
-  latest: Map<string, number>,
-  lastOfProducer: Map<number, number>,
+  map: KeyMap,
   horizon: number,
+  format: RecordFormat,
 ): { out: Buffer | null; removed: number } {
-  if (isControl(batch)) return { out: batch, removed: 0 };
+  if (isControl(batch) || baseOffset >= map.mappedEnd) return { out: batch, removed: 0 };
   const maxTs = batchMaxTimestamp(batch, 0);
-  const decoded = decodeBatchRecords(batch);
-  const kept = decoded.records.filter((r) => keep(r, maxTs, latest, horizon));
-  const removed = decoded.records.length - kept.length;
+  const records = recordsOf(format, batch);
+  const kept = records.map((r) =>
+    keep(r.key, r.valueIsNull, baseOffset + r.offsetDelta, maxTs, map, horizon),
+  );
+  const keptCount = kept.filter(Boolean).length;
+  const removed = records.length - keptCount;
   if (removed === 0) return { out: batch, removed };
   const pid = batchProducerId(batch, 0);
-  const keepEmpty = pid >= 0 && lastOfProducer.get(pid) === baseOffset;
-  return { out: kept.length === 0 && !keepEmpty ? null : rewriteBatch(batch, decoded, kept), removed };
+  const keepEmpty = pid >= 0 && map.lastOfProducer.get(pid) === baseOffset;
+  if (keptCount === 0 && !keepEmpty) return { out: null, removed };
+  return { out: format.rewriteBatch(batch, (i) => kept[i] === true), removed };
 }
 
 function keep(
-  r: RecordView,
+  key: Buffer | null,
+  valueIsNull: boolean,
+  offset: number,
   batchMaxTimestamp: number,
-  latest: Map<string, number>,
+  map: KeyMap,
   horizon: number,
 ): boolean {
-  const key = keyOf(r);
-  if (key === null) return true;
-  if (latest.get(key) !== r.offset) return false;
-  return !(r.valueIsNull && batchMaxTimestamp < horizon);
+  if (key === null || offset >= map.mappedEnd) return true;
+  if (map.latest.get(key.toString('latin1')) !== offset) return false;
+  return !(valueIsNull && batchMaxTimestamp < horizon);
+}
+
+function isControl(batch: Buffer): boolean {
+  return (batchAttributes(batch, 0) & CONTROL_BIT) !== 0;
 }
 
 function yieldToLoop(): Promise<void> {

@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readAll } from './log-contract.ts';
+import { buildFillerBatch, buildRecordBatch } from '../../test/support/record-batches.ts';
+import { kafkaRecordFormat } from '../kafka/protocol/index.ts';
+import { readAll } from './log-contract.test.ts';
 import { LogManager, parsePartitionDirName } from './log-manager.ts';
-import { buildFillerBatch, buildRecordBatch } from './record-batch-builder.ts';
 
 async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'sluice-logmgr-'));
@@ -68,6 +69,7 @@ describe('LogManager', () => {
         retentionCheckIntervalMs: 1000,
         maxOpenFiles: 4,
         now: () => now,
+        recordFormat: kafkaRecordFormat,
       });
       const plain = await manager.getOrCreate('plain', 0);
       const compacted = await manager.getOrCreate('compacted', 0);

@@ -2,10 +2,12 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileHandleCache } from './file-handle-cache.ts';
+import { fsyncDirectory } from './fsync-directory.ts';
 import { type StorageLogger, silentLogger } from './log.ts';
 import { compacts, type LogConfig, resolveLogConfig } from './log-config.ts';
 import { LogStorageError } from './log-errors.ts';
-import { SegmentLog } from './segment-log.ts';
+import type { RecordFormat } from './record-format.ts';
+import { SegmentLog, type SegmentLogOptions } from './segment-log.ts';
 
 export interface TopicPartition {
   topic: string;
@@ -25,6 +27,14 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
   now?: () => number;
   logger?: StorageLogger;
+  /**
+   * Record-level access for every log (compaction, timestamp lookups inside a batch): kafka/protocol's
+   * `kafkaRecordFormat`. Without it, compacted topics fail their compaction (logged by maintain) and
+   * timestamp lookups answer at batch level.
+   */
+  recordFormat?: RecordFormat;
+  /** `log.cleaner.dedupe.buffer.size`: bound on the compaction key map (default 128 MiB). */
+  dedupeBufferBytes?: number;
 }
 
 /** What `maintain` did, for metrics and tests. */
@@ -123,14 +133,18 @@ export class LogManager {
     return manager;
   }
 
-  private logOptions(tp: TopicPartition) {
-    return {
+  private logOptions(tp: TopicPartition): SegmentLogOptions {
+    const options: SegmentLogOptions = {
       config: this.configFor(tp.topic),
       handles: this.handles,
       now: this.now,
       logger: this.logger,
       name: partitionDirName(tp.topic, tp.partition),
     };
+    if (this.options.recordFormat !== undefined) options.recordFormat = this.options.recordFormat;
+    if (this.options.dedupeBufferBytes !== undefined)
+      options.dedupeBufferBytes = this.options.dedupeBufferBytes;
+    return options;
   }
 
   /** The effective config of a topic: defaults, broker config, topic overrides. */
@@ -163,6 +177,8 @@ export class LogManager {
       pending = (async () => {
         const root = this.leastLoadedDir();
         const log = await SegmentLog.open(join(root, key), this.logOptions({ topic, partition }));
+        // The new partition directory's entry in the log dir.
+        await fsyncDirectory(root);
         this.logs.set(key, { log, dir: root, tp: { topic, partition } });
         return log;
       })();
@@ -202,6 +218,7 @@ export class LogManager {
     const doomed = join(entry.dir, `${key}.${this.now()}${DELETE_SUFFIX}`);
     if (existsSync(path)) {
       await rename(path, doomed);
+      await fsyncDirectory(entry.dir);
       await rm(doomed, { recursive: true, force: true });
     }
     return true;

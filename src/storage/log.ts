@@ -25,7 +25,8 @@ export interface Log {
 
   /**
    * Appends one or more concatenated record batches v2 with a single write. The framing and CRC-32C
-   * of every batch is checked first (CorruptRecordError, nothing written); then each batch gets its
+   * of every batch is checked first (CorruptRecordError, nothing written; the CRC is skipped with
+   * `crcValidated`); then each batch gets its
    * baseOffset (and partitionLeaderEpoch when given) stamped in place, in `batches` itself.
    */
   append(batches: Buffer, options?: AppendOptions): Promise<AppendResult>;
@@ -71,6 +72,12 @@ export interface AppendOptions {
    * and increase (InvalidRecordError otherwise). Default true: the log assigns offsets.
    */
   assignOffsets?: boolean;
+  /**
+   * The caller has already checked the CRC-32C of every batch (the broker's Produce path does), so
+   * the log skips it; lengths, magic and offsets are still checked. Recovery and unverified reads
+   * check CRCs regardless. Default false.
+   */
+  crcValidated?: boolean;
 }
 
 export interface AppendResult {

@@ -13,7 +13,6 @@ import {
   validateBatches,
   writeInt64,
 } from './batch-framing.ts';
-import { firstRecordAtOrAfter } from './batch-records.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type {
   AppendOptions,
@@ -25,9 +24,10 @@ import type {
   ReadResult,
   TimestampOffset,
 } from './log.ts';
-import { compactBatch, mapBatch } from './log-cleaner.ts';
+import { compactBatch, DEFAULT_DEDUPE_BUFFER_BYTES, KeyMap } from './log-cleaner.ts';
 import { compacts, deletes, type LogConfig, resolveLogConfig } from './log-config.ts';
 import { InvalidRecordError, LogStorageError, OffsetOutOfRangeError } from './log-errors.ts';
+import { firstRecordAtOrAfter, type RecordFormat } from './record-format.ts';
 
 interface MemoryBatch {
   baseOffset: number;
@@ -47,6 +47,10 @@ export interface MemoryLogOptions {
   config?: Partial<LogConfig>;
   now?: () => number;
   name?: string;
+  /** Record-level access, as for SegmentLog (without it: batch-level timestamps, no compaction). */
+  recordFormat?: RecordFormat;
+  /** Bound on the compaction key map; default 128 MiB. */
+  dedupeBufferBytes?: number;
 }
 
 /**
@@ -59,6 +63,8 @@ export class MemoryLog implements Log {
   readonly name: string;
   readonly config: Readonly<LogConfig>;
   private readonly now: () => number;
+  private readonly recordFormat: RecordFormat | undefined;
+  private readonly dedupeBufferBytes: number;
   private segments: MemorySegment[];
   private readonly epochs = new LeaderEpochCache();
   private startOffset = 0;
@@ -70,6 +76,8 @@ export class MemoryLog implements Log {
     this.config = resolveLogConfig(options.config);
     this.now = options.now ?? Date.now;
     this.name = options.name ?? 'memory';
+    this.recordFormat = options.recordFormat;
+    this.dedupeBufferBytes = options.dedupeBufferBytes ?? DEFAULT_DEDUPE_BUFFER_BYTES;
     this.segments = [this.newSegment(0)];
   }
 
@@ -117,7 +125,7 @@ export class MemoryLog implements Log {
 
   async append(input: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.ensureOpen();
-    const summary = validateBatches(input);
+    const summary = validateBatches(input, options.crcValidated !== true);
     const now = this.now();
     const assign = options.assignOffsets ?? true;
     const appendTime = this.config.messageTimestampType === 'LogAppendTime' ? now : -1;
@@ -226,7 +234,7 @@ export class MemoryLog implements Log {
     for (const seg of this.segments) {
       for (const b of seg.batches) {
         if (b.lastOffset < this.startOffset || b.maxTimestamp < timestamp) continue;
-        const found = firstRecordAtOrAfter(b.bytes, timestamp, this.startOffset);
+        const found = firstRecordAtOrAfter(b.bytes, timestamp, this.startOffset, this.recordFormat);
         if (found) return found;
       }
     }
@@ -346,17 +354,24 @@ export class MemoryLog implements Log {
     this.ensureOpen();
     const stats: CompactionStats = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
     if (!compacts(this.config)) return stats;
+    const format = this.recordFormat;
+    if (format === undefined) {
+      throw new LogStorageError(
+        `log ${this.name}: compaction needs record-level access; create the log with a recordFormat`,
+      );
+    }
     const inactive = this.segments.slice(0, -1);
-    const latest = new Map<string, number>();
-    const lastOfProducer = new Map<number, number>();
-    for (const seg of inactive)
-      for (const b of seg.batches) mapBatch(b.bytes, b.baseOffset, latest, lastOfProducer);
+    const map = new KeyMap(format, this.dedupeBufferBytes);
+    mapping: for (const seg of inactive) {
+      for (const b of seg.batches) if (!map.add(b.bytes, b.baseOffset)) break mapping;
+    }
     const horizon = (nowMs ?? this.now()) - this.config.deleteRetentionMs;
     for (const seg of inactive) {
+      if (seg.baseOffset >= map.mappedEnd) break;
       let removedHere = 0;
       const kept: MemoryBatch[] = [];
       for (const b of seg.batches) {
-        const { out, removed } = compactBatch(b.bytes, b.baseOffset, latest, lastOfProducer, horizon);
+        const { out, removed } = compactBatch(b.bytes, b.baseOffset, map, horizon, format);
         removedHere += removed;
         if (out)
           kept.push(out === b.bytes ? b : { ...b, bytes: out, maxTimestamp: batchMaxTimestamp(out, 0) });

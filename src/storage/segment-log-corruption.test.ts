@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import fc from 'fast-check';
+import { buildFillerBatch } from '../../test/support/record-batches.ts';
+import { kafkaRecordFormat } from '../kafka/protocol/index.ts';
 import { batchLastOffset, batchSize, crcMatches } from './batch-framing.ts';
 import { CorruptRecordError, OffsetOutOfRangeError } from './log-errors.ts';
-import { buildFillerBatch } from './record-batch-builder.ts';
 import { CLEAN_SHUTDOWN_FILE, SegmentLog } from './segment-log.ts';
 
 // Damages a closed log at random places (flipped bytes, truncations, in .log, .index and .timeindex
@@ -72,7 +73,10 @@ it('recovers from damaged files without crashing or serving a batch that fails i
       }
       // Damage found after a crash (no marker), or found under a clean marker with verifyReads on.
       if (!keepMarker) rmSync(join(dir, CLEAN_SHUTDOWN_FILE), { force: true });
-      const log = await SegmentLog.open(dir, { config: { ...CONFIG, verifyReads: keepMarker } });
+      const log = await SegmentLog.open(dir, {
+        config: { ...CONFIG, verifyReads: keepMarker },
+        recordFormat: kafkaRecordFormat,
+      });
       try {
         let offset = log.logStartOffset;
         let reads = 0;

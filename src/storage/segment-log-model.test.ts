@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import fc from 'fast-check';
+import { batchRecords, buildFillerBatch, buildRecordBatch } from '../../test/support/record-batches.ts';
+import { kafkaRecordFormat } from '../kafka/protocol/index.ts';
 import { batchBaseOffset, batchLastOffset } from './batch-framing.ts';
-import { decodeBatchRecords } from './batch-records.ts';
 import type { LogConfig } from './log-config.ts';
-import { readAll, splitBatches } from './log-contract.ts';
+import { readAll, splitBatches } from './log-contract.test.ts';
 import { OffsetOutOfRangeError } from './log-errors.ts';
-import { buildFillerBatch, buildRecordBatch } from './record-batch-builder.ts';
 import { SegmentLog } from './segment-log.ts';
 
 // Model-based tests: random sequences of operations on a SegmentLog, checked after each step against
@@ -200,7 +200,7 @@ class Reopen implements Cmd {
   async run(m: Model, r: Real): Promise<void> {
     if (this.clean) await r.log.close();
     else await r.log.abandon();
-    r.log = await SegmentLog.open(r.dir, { config: r.config });
+    r.log = await SegmentLog.open(r.dir, { config: r.config, recordFormat: kafkaRecordFormat });
     assert.equal(r.log.recovery.clean, this.clean);
     // After a crash the high watermark is unknown to the log (replication restores it).
     if (!this.clean) m.hw = m.lso;
@@ -244,7 +244,11 @@ it('matches the model under random appends, reads, rolls, retention, truncation,
       async (cmds, segmentBytes) => {
         const dir = join(root, `m-${run++}`);
         const config: Partial<LogConfig> = { segmentBytes, retentionBytes: 5000, indexIntervalBytes: 700 };
-        const real: Real = { log: await SegmentLog.open(dir, { config }), dir, config };
+        const real: Real = {
+          log: await SegmentLog.open(dir, { config, recordFormat: kafkaRecordFormat }),
+          dir,
+          config,
+        };
         const model: Model = { batches: [], lso: 0, leo: 0, hw: 0 };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -278,7 +282,7 @@ it('compaction keeps the last value of every key and the offsets of what it keep
           segmentBytes: 600,
           deleteRetentionMs: 1e12,
         };
-        let log = await SegmentLog.open(dir, { config });
+        let log = await SegmentLog.open(dir, { config, recordFormat: kafkaRecordFormat });
         const written = new Map<number, { key: string; value: string | null }>();
         try {
           for (const op of ops) {
@@ -286,7 +290,7 @@ it('compaction keeps the last value of every key and the offsets of what it keep
             else if (op === 'compact') await log.compact(1000);
             else if (op === 'reopen') {
               await log.close();
-              log = await SegmentLog.open(dir, { config });
+              log = await SegmentLog.open(dir, { config, recordFormat: kafkaRecordFormat });
             } else {
               const recs = op.map(([k, v]) => ({
                 key: `k${k}`,
@@ -303,7 +307,7 @@ it('compaction keeps the last value of every key and the offsets of what it keep
           const seen = new Map<string, string | null>();
           let prev = -1;
           for (const b of await readAll(log, 0)) {
-            for (const rec of decodeBatchRecords(b).records) {
+            for (const rec of batchRecords(b)) {
               assert.ok(rec.offset > prev, 'offsets increase');
               prev = rec.offset;
               const w = written.get(rec.offset);

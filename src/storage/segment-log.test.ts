@@ -12,12 +12,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { batchRecords, buildFillerBatch, buildRecordBatch } from '../../test/support/record-batches.ts';
+import { kafkaRecordFormat } from '../kafka/protocol/index.ts';
 import { batchBaseOffset, crcMatches } from './batch-framing.ts';
-import { decodeBatchRecords } from './batch-records.ts';
 import { FileHandleCache } from './file-handle-cache.ts';
 import { LEADER_EPOCH_CHECKPOINT_FILE } from './leader-epoch-cache.ts';
-import { readAll, runLogContract, splitBatches } from './log-contract.ts';
-import { buildFillerBatch, buildRecordBatch } from './record-batch-builder.ts';
+import { readAll, runLogContract, splitBatches } from './log-contract.test.ts';
 import { CLEAN_SHUTDOWN_FILE, SegmentLog, type SegmentLogOptions } from './segment-log.ts';
 
 function tempDir(): string {
@@ -27,6 +27,8 @@ function tempDir(): string {
 runLogContract('SegmentLog', async (options = {}) => {
   const dir = tempDir();
   const log = await SegmentLog.open(join(dir, 'topic-0'), {
+    ...(options.noRecordFormat ? {} : { recordFormat: kafkaRecordFormat }),
+    ...(options.dedupeBufferBytes ? { dedupeBufferBytes: options.dedupeBufferBytes } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
@@ -104,7 +106,10 @@ describe('SegmentLog files', () => {
 
   it('reopens after a clean close with everything in place, and removes the marker', async () => {
     await withDir(async (dir) => {
-      const log = await SegmentLog.open(dir, { config: { segmentBytes: 3000 } });
+      const log = await SegmentLog.open(dir, {
+        config: { segmentBytes: 3000 },
+        recordFormat: kafkaRecordFormat,
+      });
       const sent = await fill(log, 25);
       await log.append(buildFillerBatch(1, 10), { leaderEpoch: 4 });
       log.setHighWatermark(40);
@@ -120,7 +125,10 @@ describe('SegmentLog files', () => {
       assert.ok(existsSync(join(dir, CLEAN_SHUTDOWN_FILE)));
       assert.equal(readFileSync(join(dir, LEADER_EPOCH_CHECKPOINT_FILE), 'utf8'), '0\n1\n4 75\n');
 
-      const again = await SegmentLog.open(dir, { config: { segmentBytes: 3000 } });
+      const again = await SegmentLog.open(dir, {
+        config: { segmentBytes: 3000 },
+        recordFormat: kafkaRecordFormat,
+      });
       assert.equal(again.recovery.clean, true);
       assert.ok(!existsSync(join(dir, CLEAN_SHUTDOWN_FILE)));
       assert.deepEqual(
@@ -186,7 +194,10 @@ describe('SegmentLog files', () => {
 
   it('rebuilds missing or corrupt indexes', async () => {
     await withDir(async (dir) => {
-      const log = await SegmentLog.open(dir, { config: { segmentBytes: 5000, indexIntervalBytes: 300 } });
+      const log = await SegmentLog.open(dir, {
+        config: { segmentBytes: 5000, indexIntervalBytes: 300 },
+        recordFormat: kafkaRecordFormat,
+      });
       await fill(log, 40);
       await log.close();
       const idx = readdirSync(dir).filter((f) => f.endsWith('.index'));
@@ -194,7 +205,10 @@ describe('SegmentLog files', () => {
       writeFileSync(join(dir, idx[1]!), Buffer.from([1, 2, 3]));
       const tidx = readdirSync(dir).filter((f) => f.endsWith('.timeindex'));
       writeFileSync(join(dir, tidx[0]!), Buffer.alloc(24, 0xff));
-      const again = await SegmentLog.open(dir, { config: { segmentBytes: 5000, indexIntervalBytes: 300 } });
+      const again = await SegmentLog.open(dir, {
+        config: { segmentBytes: 5000, indexIntervalBytes: 300 },
+        recordFormat: kafkaRecordFormat,
+      });
       for (let offset = 0; offset < again.logEndOffset; offset += 7) {
         const r = await again.read(offset, 1);
         assert.ok(r.firstOffset <= offset && r.nextOffset > offset, `offset ${offset}`);
@@ -235,7 +249,11 @@ describe('SegmentLog files', () => {
   it('keeps open files within the shared LRU bound', async () => {
     await withDir(async (dir) => {
       const handles = new FileHandleCache(3);
-      const options: SegmentLogOptions = { config: { segmentBytes: 700 }, handles };
+      const options: SegmentLogOptions = {
+        config: { segmentBytes: 700 },
+        handles,
+        recordFormat: kafkaRecordFormat,
+      };
       const log = await SegmentLog.open(dir, options);
       await fill(log, 30);
       assert.ok(log.segmentCount > 5);
@@ -255,7 +273,7 @@ describe('SegmentLog files', () => {
   it('compacts on disk and survives a reopen; finishes an interrupted swap', async () => {
     await withDir(async (dir) => {
       const config = { cleanupPolicy: 'compact' as const, segmentBytes: 400 };
-      const log = await SegmentLog.open(dir, { config });
+      const log = await SegmentLog.open(dir, { config, recordFormat: kafkaRecordFormat });
       for (let i = 0; i < 30; i++) {
         await log.append(buildRecordBatch([{ key: `k${i % 3}`, value: `v${i}`, timestamp: 1 }]));
       }
@@ -263,14 +281,12 @@ describe('SegmentLog files', () => {
       const stats = await log.compact(10);
       assert.ok(stats.recordsRemoved > 20 && stats.segmentsCleaned > 0, JSON.stringify(stats));
       assert.equal(log.segmentCount, segsBefore);
-      const values = (await readAll(log, 0)).flatMap((b) =>
-        decodeBatchRecords(b).records.map((r) => r.offset),
-      );
+      const values = (await readAll(log, 0)).flatMap((b) => batchRecords(b).map((r) => r.offset));
       assert.ok(values.length < 10);
       await log.close();
-      const again = await SegmentLog.open(dir, { config });
+      const again = await SegmentLog.open(dir, { config, recordFormat: kafkaRecordFormat });
       assert.deepEqual(
-        (await readAll(again, 0)).flatMap((b) => decodeBatchRecords(b).records.map((r) => r.offset)),
+        (await readAll(again, 0)).flatMap((b) => batchRecords(b).map((r) => r.offset)),
         values,
       );
       await again.close();
@@ -283,9 +299,9 @@ describe('SegmentLog files', () => {
       writeFileSync(`${target}.swap`, replacement);
       writeFileSync(`${join(dir, files[1]!)}.cleaned`, Buffer.from('partial garbage'));
       rmSync(join(dir, CLEAN_SHUTDOWN_FILE));
-      const third = await SegmentLog.open(dir, { config });
+      const third = await SegmentLog.open(dir, { config, recordFormat: kafkaRecordFormat });
       const first = (await third.read(third.logStartOffset, 1 << 20)).records;
-      assert.equal(decodeBatchRecords(splitBatches(first)[0]!).records[0]!.key?.toString(), 'z');
+      assert.equal(batchRecords(splitBatches(first)[0]!)[0]!.key?.toString(), 'z');
       assert.ok(!readdirSync(dir).some((f) => f.endsWith('.swap') || f.endsWith('.cleaned')));
       await third.close();
     });

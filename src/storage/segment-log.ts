@@ -20,9 +20,9 @@ import {
   validateBatches,
   writeInt64,
 } from './batch-framing.ts';
-import { firstRecordAtOrAfter } from './batch-records.ts';
 import { formatOffsetCheckpoint, readOffsetCheckpoint, writeCheckpointFile } from './checkpoint-file.ts';
 import { FileHandleCache, type FileLease } from './file-handle-cache.ts';
+import { fsyncDirectory } from './fsync-directory.ts';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from './leader-epoch-cache.ts';
 import {
   type AppendOptions,
@@ -37,7 +37,7 @@ import {
   silentLogger,
   type TimestampOffset,
 } from './log.ts';
-import { compactSegments } from './log-cleaner.ts';
+import { compactSegments, DEFAULT_DEDUPE_BUFFER_BYTES } from './log-cleaner.ts';
 import { compacts, deletes, type LogConfig, resolveLogConfig } from './log-config.ts';
 import {
   CorruptRecordError,
@@ -46,6 +46,7 @@ import {
   OffsetOutOfRangeError,
 } from './log-errors.ts';
 import { Mutex } from './mutex.ts';
+import { firstRecordAtOrAfter, type RecordFormat } from './record-format.ts';
 import {
   CLEANED_SUFFIX,
   INDEX_SUFFIX,
@@ -88,6 +89,13 @@ export interface SegmentLogOptions {
   now?: () => number;
   logger?: StorageLogger;
   name?: string;
+  /**
+   * Record-level access (compaction, timestamp lookups inside a batch): kafka/protocol's
+   * `kafkaRecordFormat`. Without it offsetForTimestamp answers at batch level and compact() raises.
+   */
+  recordFormat?: RecordFormat;
+  /** Bound on the compaction key map (Kafka's log.cleaner.dedupe.buffer.size); default 128 MiB. */
+  dedupeBufferBytes?: number;
 }
 
 interface CleanShutdownState {
@@ -128,6 +136,8 @@ export class SegmentLog implements Log {
   private readonly ownsHandles: boolean;
   private readonly now: () => number;
   private readonly logger: StorageLogger;
+  private readonly recordFormat: RecordFormat | undefined;
+  private readonly dedupeBufferBytes: number;
   private readonly mutex = new Mutex();
   private segments: Segment[];
   private epochs: LeaderEpochCache;
@@ -156,6 +166,8 @@ export class SegmentLog implements Log {
       now: () => number;
       logger: StorageLogger;
       name: string;
+      recordFormat: RecordFormat | undefined;
+      dedupeBufferBytes: number;
       segments: Segment[];
       epochs: LeaderEpochCache;
       startOffset: number;
@@ -172,6 +184,8 @@ export class SegmentLog implements Log {
     this.ownsHandles = init.ownsHandles;
     this.now = init.now;
     this.logger = init.logger;
+    this.recordFormat = init.recordFormat;
+    this.dedupeBufferBytes = init.dedupeBufferBytes;
     this.segments = init.segments;
     this.epochs = init.epochs;
     this.startOffset = init.startOffset;
@@ -197,6 +211,8 @@ export class SegmentLog implements Log {
     mkdirSync(dir, { recursive: true });
 
     const names = new Set(readdirSync(dir));
+    const namesBefore = names.size;
+    let renamed = false;
     for (const file of [...names]) {
       // Unfinished compaction output and checkpoint temporaries are garbage.
       if (file.endsWith(CLEANED_SUFFIX) || file.endsWith('.tmp') || file.endsWith('.deleted')) {
@@ -215,8 +231,10 @@ export class SegmentLog implements Log {
       renameSync(join(dir, file), join(dir, segmentFileName(base, LOG_SUFFIX)));
       names.delete(file);
       names.add(segmentFileName(base, LOG_SUFFIX));
+      renamed = true;
       logger('info', 'completed an interrupted compaction swap', { log: name, baseOffset: base });
     }
+    if (renamed || names.size !== namesBefore) await fsyncDirectory(dir);
 
     let marker: CleanShutdownState | null = null;
     if (names.has(CLEAN_SHUTDOWN_FILE)) {
@@ -259,6 +277,7 @@ export class SegmentLog implements Log {
           createdMs: now(),
         }),
       );
+      await fsyncDirectory(dir);
     }
 
     const recovery: RecoveryReport = {
@@ -302,6 +321,8 @@ export class SegmentLog implements Log {
       now,
       logger,
       name,
+      recordFormat: options.recordFormat,
+      dedupeBufferBytes: options.dedupeBufferBytes ?? DEFAULT_DEDUPE_BUFFER_BYTES,
       segments,
       epochs,
       startOffset: Math.min(startOffset, endOffset),
@@ -396,7 +417,7 @@ export class SegmentLog implements Log {
    */
   async append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.ensureOpen();
-    const summary = validateBatches(batches);
+    const summary = validateBatches(batches, options.crcValidated !== true);
     return await new Promise<AppendResult>((resolve, reject) => {
       this.pendingAppends.push({ batches, options, summary, resolve, reject });
       if (!this.draining) {
@@ -622,6 +643,8 @@ export class SegmentLog implements Log {
       indexIntervalBytes: this.config.indexIntervalBytes,
       createdMs: now,
     });
+    // The new segment's directory entries must be durable before anything appended to it is.
+    await fsyncDirectory(this.dir);
     this.segments.push(seg);
     this.markActive();
     // Kafka flushes rolled segments in the background; so do we, then advance the recovery point.
@@ -639,6 +662,7 @@ export class SegmentLog implements Log {
       indexIntervalBytes: this.config.indexIntervalBytes,
       createdMs: now,
     });
+    await fsyncDirectory(this.dir);
     this.segments.push(seg);
     this.markActive();
     if (this.segments.length === 1) this.startOffset = Math.max(this.startOffset, baseOffset);
@@ -812,7 +836,7 @@ export class SegmentLog implements Log {
       let found: TimestampOffset | null = null;
       await seg.scan(from, seg.size, this.config.verifyReads || !seg.verified, (b) => {
         if (b.lastOffset < lso || b.maxTimestamp < timestamp) return null;
-        found = firstRecordAtOrAfter(b.bytes, timestamp, lso);
+        found = firstRecordAtOrAfter(b.bytes, timestamp, lso, this.recordFormat);
         return found ? 'found' : null;
       });
       if (found) return found;
@@ -847,7 +871,7 @@ export class SegmentLog implements Log {
         join(this.dir, LOG_START_OFFSET_CHECKPOINT_FILE),
         formatOffsetCheckpoint(offset),
       );
-      await this.deleteSegmentsBelowStart();
+      if ((await this.deleteSegmentsBelowStart()) > 0) await fsyncDirectory(this.dir);
       if (this.epochs.truncateFromStart(this.startOffset)) await this.persistEpochs();
       return this.startOffset;
     });
@@ -971,7 +995,9 @@ export class SegmentLog implements Log {
           });
         }
       }
-      deleted += await this.deleteSegmentsBelowStart();
+      const belowStart = await this.deleteSegmentsBelowStart();
+      if (belowStart > 0) await fsyncDirectory(this.dir);
+      deleted += belowStart;
       if (deleted > 0) {
         this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
         if (this.epochs.truncateFromStart(this.startOffset)) await this.persistEpochs();
@@ -998,6 +1024,7 @@ export class SegmentLog implements Log {
       bytes += seg.size;
       await this.deleteSegmentFiles(seg);
     }
+    await fsyncDirectory(this.dir);
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
     return bytes;
   }
@@ -1021,20 +1048,28 @@ export class SegmentLog implements Log {
   async compact(nowMs?: number): Promise<CompactionStats> {
     this.ensureOpen();
     if (!compacts(this.config) || this.compacting) return { ...EMPTY_COMPACTION };
+    const format = this.recordFormat;
+    if (format === undefined) {
+      throw new LogStorageError(
+        `log ${this.name}: compaction needs record-level access; open the log with a recordFormat`,
+      );
+    }
     this.compacting = true;
     try {
-      return await compactSegments(this.cleanerAccess(), nowMs ?? this.now());
+      return await compactSegments(this.cleanerAccess(format), nowMs ?? this.now());
     } finally {
       this.compacting = false;
     }
   }
 
   /** The narrow view of this log the cleaner works through. */
-  private cleanerAccess() {
+  private cleanerAccess(format: RecordFormat) {
     return {
       name: this.name,
       config: this.config,
       logger: this.logger,
+      format,
+      dedupeBufferBytes: this.dedupeBufferBytes,
       /** Inactive segments with their end offsets (a snapshot). */
       inactiveSegments: () => {
         const segs = this.segments;
@@ -1050,10 +1085,13 @@ export class SegmentLog implements Log {
           }
           const swapPath = old.path + SWAP_SUFFIX;
           renameSyncSafe(cleanedPath, swapPath);
+          // `.swap` durable first: from here a crash completes the replacement on open.
+          await fsyncDirectory(this.dir);
           // The old indexes must not outlive the old log file: delete them before the rename.
           await unlink(old.indexPath).catch(() => {});
           await unlink(old.timeIndexPath).catch(() => {});
           renameSyncSafe(swapPath, old.path);
+          await fsyncDirectory(this.dir);
           old.deleted = true;
           this.handles.invalidate(old.id);
           this.readHints.clear();

@@ -469,6 +469,16 @@ describe('Broker data path (in process)', () => {
       'applied to the log',
     );
     assert.ok(byName.size >= 25, 'every topic config is listed');
+    // An empty key list means every key too (Kafka's ConfigHelper; @platformatic/kafka sends one).
+    const empty = await call<DescribeConfigsResponse>(DESCRIBE_CONFIGS, 4, {
+      resources: [{ resourceType: 2, resourceName: 'data', configurationKeys: [] }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    assert.deepEqual(
+      empty.results[0]!.configs.map((x) => x.name),
+      d.results[0]!.configs.map((x) => x.name),
+    );
     const brokerCfg = await call<DescribeConfigsResponse>(DESCRIBE_CONFIGS, 4, {
       resources: [
         {

@@ -1,5 +1,6 @@
 import { DEFAULT_LOG_CONFIG, type LogConfig, LogManager, type StorageLogger } from '../../storage/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
+import { kafkaRecordFormat } from '../protocol/index.ts';
 import { Partition } from './partition.ts';
 import { logConfigForTopic } from './topic-configs.ts';
 import { type TopicRecord, TopicRegistry } from './topic-registry.ts';
@@ -70,6 +71,8 @@ export class PartitionManager {
         return t ? logConfigForTopic(t.configs, base) : undefined;
       },
       logger: storageLogger,
+      // Record-level reads for ListOffsets by timestamp inside a batch and for compaction.
+      recordFormat: kafkaRecordFormat,
       ...(options.now ? { now: options.now } : {}),
       ...(options.retentionCheckIntervalMs !== undefined
         ? { retentionCheckIntervalMs: options.retentionCheckIntervalMs }

@@ -245,7 +245,9 @@ export class Partition {
     }
     let result: AppendResult;
     try {
-      result = await this.log.append(records, { leaderEpoch: this.leaderEpoch });
+      // The CRC was checked above, before the producer-state step; a second pass in the log cost
+      // ~12 % of the broker's CPU on 1 KiB records (bench/kafka).
+      result = await this.log.append(records, { leaderEpoch: this.leaderEpoch, crcValidated: true });
     } catch (err) {
       if (err instanceof CorruptRecordError) return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
       if (err instanceof InvalidRecordError) return fail(ErrorCode.INVALID_RECORD, err.message);

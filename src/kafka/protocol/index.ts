@@ -1,7 +1,20 @@
 // Public surface of the Kafka protocol unit: codecs for every API (generated from Kafka's
 // message specs), frames and headers, record batches, compression and the error table.
+
+export {
+  COMPRESSION_CODEC_NAMES,
+  CompressionCodec,
+  type CompressionCodecName,
+  type CompressOptions,
+  compress,
+  DECOMPRESSED_BYTES_MAX_DEFAULT,
+  type DecompressOptions,
+  decompress,
+  isCompressionCodec,
+  snappyFramingOf,
+  xxh32,
+} from '../../base/index.ts';
 export type { ApiCodec } from './api.ts';
-export * from './compression.ts';
 export * from './error-codes.ts';
 export { fitResponseToVersion, fitToVersion } from './fit-to-version.ts';
 export * from './frame.ts';
@@ -82,3 +95,4 @@ export * from './messages/update-features.generated.ts';
 export * from './messages/write-share-group-state.generated.ts';
 export * from './messages/write-txn-markers.generated.ts';
 export * from './record-batch.ts';
+export { type KafkaRecordEntry, type KafkaRecordFormat, kafkaRecordFormat } from './record-format.ts';

@@ -3,8 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { crc32, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { DecodeError, EncodeError } from '../../base/index.ts';
-import { xxh32 } from './compression.ts';
+import { DecodeError, EncodeError, xxh32 } from '../../base/index.ts';
 import {
   convertLegacyToBatch,
   decodeLegacyMessageSet,

@@ -18,14 +18,16 @@
  * down-convert for old consumers and for tests.
  */
 import { crc32 } from 'node:zlib';
-import { ByteReader, DecodeError, EncodeError } from '../../base/index.ts';
 import {
+  ByteReader,
   type CompressionCodec,
   type CompressOptions,
   compress,
   DECOMPRESSED_BYTES_MAX_DEFAULT,
+  DecodeError,
   decompress,
-} from './compression.ts';
+  EncodeError,
+} from '../../base/index.ts';
 import { encodeRecordBatch, type RecordInput, type TimestampType } from './record-batch.ts';
 
 export interface LegacyRecord {

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { crc32cPure, DecodeError } from '../../base/index.ts';
-import { compress, decompress } from './compression.ts';
+import { compress, crc32cPure, DecodeError, decompress } from '../../base/index.ts';
 import { decodeLegacyMessageSet, encodeLegacyMessageSet } from './legacy-message-set.ts';
 import {
   batchBaseOffset,

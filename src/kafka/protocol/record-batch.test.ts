@@ -3,8 +3,13 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { createRecordsBatch, Reader, readRecordsBatch } from '@platformatic/kafka';
 import fc from 'fast-check';
-import { crc32cPure, DecodeError, EncodeError } from '../../base/index.ts';
-import { COMPRESSION_CODEC_NAMES, type CompressionCodec } from './compression.ts';
+import {
+  COMPRESSION_CODEC_NAMES,
+  type CompressionCodec,
+  crc32cPure,
+  DecodeError,
+  EncodeError,
+} from '../../base/index.ts';
 import {
   BatchAttribute,
   batchAttributes,

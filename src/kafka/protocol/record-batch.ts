@@ -35,14 +35,18 @@
  * Decoding never trusts a length or count: each is checked against the bytes present before anything is
  * allocated, and malformed input raises DecodeError and nothing else.
  */
-import { ByteReader, ByteWriter, crc32c, DecodeError, EncodeError } from '../../base/index.ts';
 import {
+  ByteReader,
+  ByteWriter,
   type CompressionCodec,
   type CompressOptions,
   compress,
+  crc32c,
+  DecodeError,
   decompress,
+  EncodeError,
   isCompressionCodec,
-} from './compression.ts';
+} from '../../base/index.ts';
 
 export const RECORD_BATCH_MAGIC = 2;
 /** baseOffset + batchLength: the prefix every entry of a records blob (v0, v1 or v2) starts with. */

@@ -1,4 +1,4 @@
-import { buildFillerBatch } from '../../../src/storage/record-batch-builder.ts';
+import { buildFillerBatch } from '../../support/record-batches.ts';
 
 /** The batch a crash-test writer appends for `id` (deterministic, so the parent can regenerate it). */
 export function crashBatch(id: number): Buffer {

@@ -20,6 +20,7 @@ import { ConfigSource, ConfigType, TOPIC_CONFIG_KEYS } from '../topic-configs.ts
  * (STATIC_BROKER_CONFIG), else the default (DEFAULT_CONFIG) — never read-only or sensitive.
  * Brokers (resource name "" or this node's id): the broker configs this node knows, read-only
  * (none can be changed at run time yet), plus the broker defaults of topic configs.
+ * An empty `configurationKeys` list asks for every key, like a null one (Kafka's rule).
  * Version notes: v1 synonyms and config source (v0 isDefault); v3 config type and documentation;
  * v4 flexible.
  */
@@ -40,7 +41,12 @@ export function createDescribeConfigsHandler(state: BrokerState): ApiHandler {
           resourceName: r.resourceName,
           configs: [],
         };
-        const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);
+        // Null and empty both mean every key, as in Kafka's ConfigHelper (@platformatic/kafka
+        // sends an empty list to ask for all of them).
+        const keys =
+          r.configurationKeys === null || r.configurationKeys.length === 0
+            ? null
+            : new Set(r.configurationKeys);
         const wanted = (name: string) => keys === null || keys.has(name);
         const doc = (text: string) => (request.includeDocumentation ? text : null);
         if (r.resourceType === ResourceType.TOPIC) {

@@ -4,7 +4,6 @@ import { gzipSync, zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import { compressFrameSync } from 'lz4-napi';
 import { compressSync as snappyCompressSync } from 'snappy';
-import { DecodeError, EncodeError } from '../../base/index.ts';
 import {
   COMPRESSION_CODEC_NAMES,
   CompressionCodec,
@@ -13,6 +12,7 @@ import {
   isCompressionCodec,
   xxh32,
 } from './compression.ts';
+import { DecodeError, EncodeError } from './errors.ts';
 
 const CODECS = [0, 1, 2, 3, 4] as const;
 

@@ -26,7 +26,8 @@ import {
 } from 'node:zlib';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { compressSync as snappyCompressSync, uncompressSync as snappyUncompressSync } from 'snappy';
-import { assert, DecodeError, EncodeError } from '../../base/index.ts';
+import { assert } from './assert.ts';
+import { DecodeError, EncodeError } from './errors.ts';
 
 export const CompressionCodec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 export type CompressionCodec = (typeof CompressionCodec)[keyof typeof CompressionCodec];
@@ -173,6 +174,17 @@ function zlibDecompress(
 
 // ---------------------------------------------------------------------------------------------
 // snappy
+
+/**
+ * The snappy framing of a compressed payload: `xerial` when it starts with the Java client's stream
+ * header, else `raw`. Lets a rewriter (the log cleaner) recompress the way the producer did.
+ */
+export function snappyFramingOf(data: Uint8Array): 'raw' | 'xerial' {
+  const input = asBuffer(data);
+  return input.length >= XERIAL_HEADER_BYTES && input.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)
+    ? 'xerial'
+    : 'raw';
+}
 
 function xerialCompress(input: Buffer): Buffer {
   const parts: Buffer[] = [XERIAL_MAGIC, Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { batchRecords, buildFillerBatch, buildRecordBatch } from '../../test/support/record-batches.ts';
 import {
   BASE_OFFSET_AT,
   batchAttributes,
@@ -12,11 +13,15 @@ import {
   MAGIC_AT,
   TIMESTAMP_TYPE_BIT,
 } from './batch-framing.ts';
-import { decodeBatchRecords } from './batch-records.ts';
 import type { Log } from './log.ts';
+import { KEY_ENTRY_BYTES } from './log-cleaner.ts';
 import type { LogConfig } from './log-config.ts';
-import { CorruptRecordError, InvalidRecordError, OffsetOutOfRangeError } from './log-errors.ts';
-import { buildFillerBatch, buildRecordBatch } from './record-batch-builder.ts';
+import {
+  CorruptRecordError,
+  InvalidRecordError,
+  LogStorageError,
+  OffsetOutOfRangeError,
+} from './log-errors.ts';
 
 /**
  * The Log contract: one suite, run against every implementation (segment-log.test.ts,
@@ -25,6 +30,9 @@ import { buildFillerBatch, buildRecordBatch } from './record-batch-builder.ts';
 export interface LogFactoryOptions {
   config?: Partial<LogConfig>;
   now?: () => number;
+  /** Open the log without a RecordFormat (factories pass kafka/protocol's otherwise). */
+  noRecordFormat?: boolean;
+  dedupeBufferBytes?: number;
 }
 export type LogFactory = (options?: LogFactoryOptions) => Promise<{ log: Log; cleanup(): Promise<void> }>;
 
@@ -141,6 +149,22 @@ export function runLogContract(name: string, factory: LogFactory): void {
       });
     });
 
+    it('skips only the CRC-32C check when the caller validated it (crcValidated)', async () => {
+      await withLog(factory, {}, async (log) => {
+        const badCrc = buildFillerBatch(1, 5);
+        badCrc.writeUInt32BE((badCrc.readUInt32BE(CRC_AT) + 1) >>> 0, CRC_AT);
+        await assert.rejects(log.append(Buffer.from(badCrc)), CorruptRecordError);
+        assert.equal((await log.append(badCrc, { crcValidated: true })).baseOffset, 0);
+        const badMagic = buildFillerBatch(1, 5);
+        badMagic.writeInt8(1, MAGIC_AT);
+        const good = buildFillerBatch(1, 5);
+        for (const bad of [badMagic, good.subarray(0, good.length - 3), Buffer.alloc(0)]) {
+          await assert.rejects(log.append(bad, { crcValidated: true }), CorruptRecordError);
+        }
+        assert.equal(log.logEndOffset, 1);
+      });
+    });
+
     it('reads whole batches from the one holding the offset, bounded by maxBytes and maxOffset', async () => {
       await withLog(factory, {}, async (log) => {
         for (let i = 0; i < 10; i++) await log.append(buildFillerBatch(5, 100, 0, i));
@@ -246,7 +270,7 @@ export function runLogContract(name: string, factory: LogFactory): void {
           assert.ok(crcMatches(b, 0, b.length));
           assert.ok((batchAttributes(b, 0) & TIMESTAMP_TYPE_BIT) !== 0);
           assert.equal(batchMaxTimestamp(b, 0), 777_000);
-          assert.equal(decodeBatchRecords(b).records[0]!.timestamp, 777_000);
+          assert.equal(batchRecords(b)[0]!.timestamp, 777_000);
         },
       );
     });
@@ -349,6 +373,48 @@ export function runLogContract(name: string, factory: LogFactory): void {
       );
     });
 
+    it('without a RecordFormat, answers timestamps per batch and refuses to compact', async () => {
+      await withLog(factory, { noRecordFormat: true, config: { cleanupPolicy: 'compact' } }, async (log) => {
+        await log.append(
+          buildRecordBatch([
+            { key: 'a', value: '1', timestamp: 100 },
+            { key: 'b', value: '2', timestamp: 300 },
+            { key: 'c', value: '3', timestamp: 200 },
+          ]),
+        );
+        await log.append(
+          buildRecordBatch([
+            { key: 'd', value: '4', timestamp: 250 },
+            { key: 'e', value: '5', timestamp: 400 },
+          ]),
+        );
+        // The first batch whose maxTimestamp is late enough, at its base offset, with that maxTimestamp.
+        assert.deepEqual(await log.offsetForTimestamp(150), { timestamp: 300, offset: 0, leaderEpoch: -1 });
+        assert.deepEqual(await log.offsetForTimestamp(301), { timestamp: 400, offset: 3, leaderEpoch: -1 });
+        assert.equal(await log.offsetForTimestamp(401), null);
+        await log.roll();
+        await log.append(buildRecordBatch([{ key: 'a', value: '6', timestamp: 500 }]));
+        await assert.rejects(log.compact(1000), LogStorageError);
+      });
+    });
+
+    it('bounds the compaction key map, cleaning only the prefix whose keys fit', async () => {
+      // Room for two one-byte keys: mapping stops at the third distinct key (c, offset 3).
+      const dedupeBufferBytes = 2 * (1 + KEY_ENTRY_BYTES);
+      await withLog(factory, { config: { cleanupPolicy: 'compact' }, dedupeBufferBytes }, async (log) => {
+        for (const key of ['a', 'b', 'a', 'c', 'a', 'b']) {
+          await log.append(buildRecordBatch([{ key, value: `${key}-value`, timestamp: 1 }]));
+          await log.roll();
+        }
+        await log.append(buildRecordBatch([{ key: 'z', value: 'active', timestamp: 1 }]));
+        const stats = await log.compact(1000);
+        // Only a@0 goes (a@2 is the latest a the map knows); b@1 and everything from offset 3 stay.
+        assert.equal(stats.recordsRemoved, 1, JSON.stringify(stats));
+        const offsets = (await readAll(log, 0)).flatMap((b) => batchRecords(b).map((r) => r.offset));
+        assert.deepEqual(offsets, [1, 2, 3, 4, 5, 6]);
+      });
+    });
+
     it('compacts inactive segments to the latest value per key, keeping offsets', async () => {
       await withLog(
         factory,
@@ -367,7 +433,7 @@ export function runLogContract(name: string, factory: LogFactory): void {
           assert.equal(stats.recordsRemoved, 4, JSON.stringify(stats));
           const records = (await readAll(log, 0)).flatMap((b) => {
             assert.ok(crcMatches(b, 0, b.length));
-            return decodeBatchRecords(b).records.map(
+            return batchRecords(b).map(
               (r) => `${r.offset}:${r.key?.toString()}:${r.valueIsNull ? 'null' : ''}`,
             );
           });
@@ -377,7 +443,7 @@ export function runLogContract(name: string, factory: LogFactory): void {
           assert.equal(later.recordsRemoved, 1, 'the tombstone expires after delete.retention.ms');
           const all = await readAll(log, 0);
           assert.deepEqual(
-            all.flatMap((b) => decodeBatchRecords(b).records.map((r) => r.offset)),
+            all.flatMap((b) => batchRecords(b).map((r) => r.offset)),
             [2, 5, 7, 8],
           );
           assert.equal(log.logEndOffset, 9);

@@ -247,6 +247,9 @@ export class FramedConnection {
     if (this.state === 'closing' && this.queue.length === 0) {
       this.state = 'closed';
       this.socket.end();
+      // Drain (and ignore) what the peer still sends, so its FIN is read and 'close' fires;
+      // a paused socket would hold the connection open until the grace period ends.
+      this.socket.resume();
     }
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -324,6 +325,28 @@ describe('TcpServer', () => {
     await c.closed;
     await closing;
     assert.equal(server.connectionCount, 0);
+  });
+
+  it('finishes closing although the client keeps sending after the close began', async () => {
+    const { handler, waitFor } = parkingHandler();
+    const { server, port, logger } = await startServer(handler);
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    socket.write(frame('slow'));
+    const [p] = await waitFor(1);
+    const closing = server.close(30_000);
+    // Bytes the server will never read: while they sit unread, the client's FIN cannot be seen.
+    socket.write(Buffer.concat(Array.from({ length: 64 }, () => frame('x'.repeat(1000)))));
+    await tick();
+    p!.resolve([frame('finished')]);
+    await closing;
+    assert.equal(server.connectionCount, 0);
+    assert.ok(
+      !logger.records.some((r) => String(r.msg).includes('still busy')),
+      'closed without waiting for the grace period',
+    );
   });
 
   it('answers requests sent before the client half-closes its side', async () => {

@@ -1,6 +1,12 @@
 import { type ConfigLayer, type ConfigWarning, loadPropertiesFile, overridesLayer } from '../config/index.ts';
 import { Broker, resolveBrokerConfig } from '../kafka/broker/index.ts';
-import { createLogger, type Logger, type LogLevel } from '../telemetry/index.ts';
+import {
+  createLogger,
+  createMetrics,
+  type Logger,
+  type LogLevel,
+  MetricsServer,
+} from '../telemetry/index.ts';
 
 export interface LogOptions {
   readonly logLevel: LogLevel;
@@ -76,6 +82,15 @@ export async function brokerCommand(options: BrokerCommandOptions): Promise<void
   const { config, warnings } = resolveBrokerConfig(layers, { strict: options.strict });
   const logger = makeLogger(options);
   logWarnings(logger, warnings);
-  const broker = new Broker({ config, logger });
-  await serveUntilSignal(broker, logger);
+  const metrics = createMetrics();
+  const broker = new Broker({ config, logger, metrics });
+  const port = config.metricsPort ?? -1;
+  const endpoint =
+    port >= 0 ? new MetricsServer({ metrics, port, host: config.metricsHost ?? '0.0.0.0', logger }) : null;
+  await endpoint?.start();
+  try {
+    await serveUntilSignal(broker, logger);
+  } finally {
+    await endpoint?.stop();
+  }
 }

@@ -344,7 +344,7 @@ describe('TcpServer', () => {
     await closing;
     assert.equal(server.connectionCount, 0);
     assert.ok(
-      !logger.records.some((r) => String(r.msg).includes('still busy')),
+      !logger.records.some((r) => r.message.includes('still busy')),
       'closed without waiting for the grace period',
     );
   });

@@ -27,6 +27,8 @@ export interface TcpServerOptions {
   readonly listenerName?: string;
   /** Creates the frame handler of each new connection (per-connection state lives in its closure). */
   readonly connectionHandler: (conn: ConnectionInfo) => FrameHandler;
+  /** Called once when a connection whose handler was created has closed. */
+  readonly onConnectionClosed?: (conn: ConnectionInfo) => void;
   readonly logger: Logger;
   readonly frameBytesMax?: number;
   readonly idleTimeoutMs?: number;
@@ -153,6 +155,10 @@ export class TcpServer {
       logger.error('closing connection: cannot create its handler', { remote: formatRemote(info), err });
       socket.destroy();
       return;
+    }
+    if (this.options.onConnectionClosed) {
+      const onClosed = this.options.onConnectionClosed;
+      socket.once('close', () => onClosed(info));
     }
     conn.start(handler);
   }

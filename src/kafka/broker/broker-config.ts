@@ -227,6 +227,19 @@ export const brokerConfigDef = defineConfig({
     importance: 'low',
     doc: 'A producer id with no write for this long is forgotten (its duplicates are no longer detected).',
   },
+  'sluice.metrics.port': {
+    type: 'int',
+    default: -1,
+    validator: range(-1, 65535),
+    importance: 'medium',
+    doc: 'Port of the Prometheus endpoint (GET /metrics): requests and latency per API, bytes and records in/out per topic, connections, log sizes. -1 turns it off; 0 picks a free port. Sluice-specific (Kafka reports metrics through JMX).',
+  },
+  'sluice.metrics.host': {
+    type: 'string',
+    default: '0.0.0.0',
+    importance: 'low',
+    doc: 'Address the Prometheus endpoint binds.',
+  },
   'cluster.id': {
     type: 'string',
     default: null,
@@ -270,6 +283,9 @@ export interface BrokerConfig {
   readonly clusterId: string | null;
   /** `producer.id.expiration.ms`. */
   readonly producerIdExpirationMs?: number;
+  /** `sluice.metrics.port` (-1 = no endpoint) and `sluice.metrics.host`. */
+  readonly metricsPort?: number;
+  readonly metricsHost?: string;
   /** `log.retention.check.interval.ms`. */
   readonly retentionCheckIntervalMs?: number;
   /** Raw values of the keys set explicitly (file or overrides): DescribeConfigs, `log.*` defaults. */
@@ -467,6 +483,8 @@ export function resolveBrokerConfig(
       connectionsPerIpMax: v['max.connections.per.ip'],
       clusterId: v['cluster.id'],
       producerIdExpirationMs: v['producer.id.expiration.ms'],
+      metricsPort: v['sluice.metrics.port'],
+      metricsHost: v['sluice.metrics.host'],
       retentionCheckIntervalMs: v['log.retention.check.interval.ms'],
       explicit: new Map(parsed.raw),
     },

@@ -1,4 +1,5 @@
-import { ErrorCode } from '../protocol/index.ts';
+import type { Metrics } from '../../telemetry/index.ts';
+import { batchRecordsCount, ErrorCode, nextBatchSize } from '../protocol/index.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import type { PartitionManager } from './partition-manager.ts';
 
@@ -16,10 +17,23 @@ export interface BrokerState {
   readonly clusterId: string;
   readonly config: BrokerConfig;
   readonly partitions: PartitionManager;
+  readonly metrics: Metrics;
   /** This node's endpoint on `listenerName`, or undefined when it has no such listener. */
   endpoint(listenerName: string): NodeEndpoint | undefined;
   /** Values of broker configs as DescribeConfigs reports them (key → [value, source]). */
   brokerConfigValues(): ReadonlyMap<string, { readonly value: string | null; readonly isDefault: boolean }>;
+}
+
+/** Records in a blob of whole v2 batches (header reads only; for metrics). */
+export function countRecords(records: Buffer): number {
+  let count = 0;
+  for (let at = 0; at < records.length; ) {
+    const size = nextBatchSize(records, at, true);
+    if (size === 0) break;
+    count += batchRecordsCount(records, at);
+    at += size;
+  }
+  return count;
 }
 
 /** Kafka's ClusterAuthorizedOperations "not requested" value (also used for topics). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BoundAddress, TcpServer } from '../../net/index.ts';
 import { type LogConfig, logConfigFromProperties } from '../../storage/index.ts';
-import type { Logger } from '../../telemetry/index.ts';
+import { type Logger, type LogSizeSample, type Metrics, noopMetrics } from '../../telemetry/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { type BrokerConfig, brokerConfigValues, type ClientListener } from './broker-config.ts';
 import type { BrokerState, NodeEndpoint } from './broker-state.ts';
@@ -47,8 +47,8 @@ export function generateClusterId(): string {
 export interface BrokerOptions {
   readonly config: BrokerConfig;
   readonly logger: Logger;
-  /** Metrics hooks (optional; wired by the telemetry owner). */
-  readonly metrics?: object;
+  /** Where request, traffic, connection and log-size metrics go (default: nowhere). */
+  readonly metrics?: Metrics;
   /** Wall clock (ms), injectable for tests. */
   readonly now?: () => number;
 }
@@ -72,7 +72,7 @@ interface RunningListener {
  */
 export class Broker implements BrokerState {
   readonly config: BrokerConfig;
-  readonly metrics: object | undefined;
+  readonly metrics: Metrics;
   private cluster: string | null = null;
   private manager: PartitionManager | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
@@ -88,7 +88,8 @@ export class Broker implements BrokerState {
   constructor(options: BrokerOptions) {
     this.config = options.config;
     this.logger = options.logger;
-    this.metrics = options.metrics;
+    this.metrics = options.metrics ?? noopMetrics();
+    this.metrics.onCollectLogSizes(() => this.logSizes());
     this.now = options.now ?? Date.now;
     const handlers: ApiHandler[] = [
       createApiVersionsHandler(() => this.router.supportedApis()),
@@ -109,7 +110,7 @@ export class Broker implements BrokerState {
       createDescribeLogDirsHandler(this),
       createDescribeProducersHandler(this),
     ];
-    this.router = new RequestRouter(handlers, this.logger);
+    this.router = new RequestRouter(handlers, this.logger, this.metrics);
     this.listeners = this.config.listeners.map((listener) => ({
       listener,
       bound: null,
@@ -117,13 +118,26 @@ export class Broker implements BrokerState {
         host: listener.host,
         port: listener.port,
         listenerName: listener.name,
-        connectionHandler: (conn) => this.router.forConnection(conn),
+        connectionHandler: (conn) => {
+          this.metrics.connectionOpened();
+          return this.router.forConnection(conn);
+        },
+        onConnectionClosed: () => this.metrics.connectionClosed(),
         logger: this.logger.child({ listener: listener.name }),
         frameBytesMax: this.config.requestBytesMax,
         idleTimeoutMs: this.config.idleTimeoutMs,
         connectionsPerIpMax: this.config.connectionsPerIpMax,
       }),
     }));
+  }
+
+  private *logSizes(): Iterable<LogSizeSample> {
+    if (this.manager === null) return;
+    for (const t of this.manager.topics()) {
+      for (const p of this.manager.partitionsOf(t.name)) {
+        yield { topic: t.name, partition: p.index, bytes: p.log.sizeBytes };
+      }
+    }
   }
 
   get nodeId(): number {

@@ -1,9 +1,10 @@
 import { CloseConnectionError, type ConnectionInfo, type FrameHandler } from '../../net/index.ts';
-import type { Logger } from '../../telemetry/index.ts';
+import { type Logger, type Metrics, noopMetrics } from '../../telemetry/index.ts';
 import {
   apiCodecByKey,
   decodeRequest,
   encodeResponseFrame,
+  errorName,
   fitResponseToVersion,
 } from '../protocol/index.ts';
 import type { ApiHandler, ApiVersionRange } from './api-handler.ts';
@@ -24,13 +25,15 @@ const API_VERSIONS_KEY = 18;
 export class RequestRouter {
   private readonly handlers = new Map<number, ApiHandler>();
   private readonly logger: Logger;
+  private readonly metrics: Metrics;
 
-  constructor(handlers: readonly ApiHandler[], logger: Logger) {
+  constructor(handlers: readonly ApiHandler[], logger: Logger, metrics: Metrics = noopMetrics()) {
     for (const h of handlers) {
       if (this.handlers.has(h.apiKey)) throw new RangeError(`two handlers for api key ${h.apiKey}`);
       this.handlers.set(h.apiKey, h);
     }
     this.logger = logger;
+    this.metrics = metrics;
   }
 
   /** The version ranges this broker implements, by api key (what ApiVersions reports). */
@@ -92,7 +95,16 @@ export class RequestRouter {
             header.correlationId,
             fitResponseToVersion(apiKey, version, body),
           );
+    const started = performance.now();
+    const done = (body: unknown): readonly Buffer[] | null => {
+      this.metrics.request(handler.name, (performance.now() - started) / 1000);
+      const errorCode = (body as { errorCode?: unknown } | null)?.errorCode;
+      if (typeof errorCode === 'number' && errorCode !== 0) {
+        this.metrics.requestError(handler.name, errorName(errorCode));
+      }
+      return encode(body);
+    };
     const result = handler.handle(decoded.body, ctx);
-    return result instanceof Promise ? result.then(encode) : encode(result);
+    return result instanceof Promise ? result.then(done) : done(result);
   }
 }

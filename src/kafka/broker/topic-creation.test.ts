@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { noopMetrics } from '../../telemetry/index.ts';
 import { ErrorCode } from '../protocol/index.ts';
 import type { BrokerState } from './broker-state.ts';
 import { checkNewTopic } from './topic-creation.ts';
@@ -12,6 +13,7 @@ function stateWith(defaultReplicationFactor: number, existing: string[] = []): B
     partitions: {
       topic: (name: string) => (existing.includes(name) ? {} : undefined),
     } as unknown as BrokerState['partitions'],
+    metrics: noopMetrics(),
     endpoint: () => undefined,
     brokerConfigValues: () => new Map(),
   };

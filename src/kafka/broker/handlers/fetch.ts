@@ -14,7 +14,7 @@ import {
   RECORD_BATCH_HEADER_BYTES,
 } from '../../protocol/index.ts';
 import { type ApiHandler, defineApiHandler } from '../api-handler.ts';
-import { type BrokerState, leaderEpochError } from '../broker-state.ts';
+import { type BrokerState, countRecords, leaderEpochError } from '../broker-state.ts';
 import type { Partition } from '../partition.ts';
 
 /**
@@ -134,6 +134,13 @@ export function createFetchHandler(state: BrokerState, now: () => number = Date.
           result.partitions.length === 0 ||
           state.partitions.draining
         ) {
+          for (const t of result.response.responses) {
+            for (const p of t.partitions) {
+              if (p.records === null || p.records.length === 0) continue;
+              state.metrics.bytesOut(t.topic, p.records.length);
+              state.metrics.recordsOut(t.topic, countRecords(p.records));
+            }
+          }
           return result.response;
         }
         await waitForAppend(result.partitions, remaining);

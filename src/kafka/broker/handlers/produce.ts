@@ -1,5 +1,6 @@
 import { CloseConnectionError } from '../../../net/index.ts';
 import {
+  batchRecordsCount,
   defaultProduceResponse,
   defaultProduceResponsePartitionProduceResponse,
   ErrorCode,
@@ -68,6 +69,8 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
                 return { ...base, errorCode: outcome.errorCode, errorMessage: message };
               }
               if (!('baseOffset' in outcome)) throw new Error('unreachable');
+              state.metrics.bytesIn(td.name, pd.records.length);
+              state.metrics.recordsIn(td.name, batchRecordsCount(pd.records));
               return {
                 ...base,
                 errorCode: 0,

@@ -1,6 +1,7 @@
 import type { Metrics } from '../../telemetry/index.ts';
 import { batchRecordsCount, ErrorCode, nextBatchSize } from '../protocol/index.ts';
 import type { BrokerConfig } from './broker-config.ts';
+import type { BrokerConfigValue } from './dynamic-broker-configs.ts';
 import type { PartitionManager } from './partition-manager.ts';
 
 /** An address clients reach this node at, per listener. */
@@ -20,8 +21,23 @@ export interface BrokerState {
   readonly metrics: Metrics;
   /** This node's endpoint on `listenerName`, or undefined when it has no such listener. */
   endpoint(listenerName: string): NodeEndpoint | undefined;
-  /** Values of broker configs as DescribeConfigs reports them (key → [value, source]). */
-  brokerConfigValues(): ReadonlyMap<string, { readonly value: string | null; readonly isDefault: boolean }>;
+  /** Broker configs as DescribeConfigs reports them: value, source and synonyms of every layer. */
+  brokerConfigValues(): ReadonlyMap<string, BrokerConfigValue>;
+  /**
+   * What a topic without an override gets for topic config `name` (dynamic per-broker > dynamic
+   * default > static > default), or undefined for an unknown key. A map lookup: used per produce.
+   */
+  topicConfigDefault(name: string): string | undefined;
+  /** The dynamic broker config layers (resource "" and this node's id). */
+  dynamicBrokerConfigs(): {
+    readonly perBroker: Readonly<Record<string, string>>;
+    readonly clusterDefault: Readonly<Record<string, string>>;
+  };
+  /** Replaces one dynamic layer, persists it and applies it (live logs included). */
+  setDynamicBrokerConfigs(
+    scope: 'default' | 'broker',
+    configs: Readonly<Record<string, string>>,
+  ): Promise<void>;
 }
 
 /** Records in a blob of whole v2 batches (header reads only; for metrics). */

@@ -6,6 +6,11 @@ import { type Logger, type LogSizeSample, type Metrics, noopMetrics } from '../.
 import type { ApiHandler } from './api-handler.ts';
 import { type BrokerConfig, brokerConfigValues, type ClientListener } from './broker-config.ts';
 import type { BrokerState, NodeEndpoint } from './broker-state.ts';
+import {
+  type BrokerConfigValue,
+  DynamicBrokerConfigs,
+  layeredBrokerConfigs,
+} from './dynamic-broker-configs.ts';
 import { createAlterConfigsHandler } from './handlers/alter-configs.ts';
 import { createApiVersionsHandler } from './handlers/api-versions.ts';
 import { createCreatePartitionsHandler } from './handlers/create-partitions.ts';
@@ -26,12 +31,25 @@ import { createProduceHandler } from './handlers/produce.ts';
 import { ensureMetaProperties } from './meta-properties.ts';
 import { PartitionManager } from './partition-manager.ts';
 import { RequestRouter } from './request-router.ts';
+import { brokerTopicDefaults, TOPIC_CONFIG_KEYS } from './topic-configs.ts';
 
-/** The broker's `log.*` keys as storage defaults for every topic. */
-function brokerLogDefaults(config: BrokerConfig): LogConfig {
+/**
+ * The broker's `log.*` keys as storage defaults for every topic: server.properties, then the dynamic
+ * cluster default, then this node's dynamic values (later layers win).
+ */
+function brokerLogDefaults(
+  config: BrokerConfig,
+  dynamic?: {
+    readonly perBroker: Readonly<Record<string, string>>;
+    readonly clusterDefault: Readonly<Record<string, string>>;
+  },
+): LogConfig {
   const logKeys = new Map(
     [...(config.explicit ?? new Map<string, string>())].filter(([k]) => k.startsWith('log.')),
   );
+  for (const layer of dynamic === undefined ? [] : [dynamic.clusterDefault, dynamic.perBroker]) {
+    for (const [k, v] of Object.entries(layer)) if (k.startsWith('log.')) logKeys.set(k, v);
+  }
   return logConfigFromProperties(logKeys);
 }
 
@@ -52,6 +70,8 @@ export interface BrokerOptions {
   /** Wall clock (ms), injectable for tests. */
   readonly now?: () => number;
 }
+
+const NO_DYNAMIC = { perBroker: {}, clusterDefault: {} } as const;
 
 /** How often storage maintenance (flush.ms, retention, compaction) and producer snapshots run. */
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -84,6 +104,9 @@ export class Broker implements BrokerState {
   private readonly listeners: RunningListener[];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | null = null;
+  private dynamic: DynamicBrokerConfigs | null = null;
+  private layered: Map<string, BrokerConfigValue>;
+  private topicDefaults = new Map<string, string>();
 
   constructor(options: BrokerOptions) {
     this.config = options.config;
@@ -91,6 +114,7 @@ export class Broker implements BrokerState {
     this.metrics = options.metrics ?? noopMetrics();
     this.metrics.onCollectLogSizes(() => this.logSizes());
     this.now = options.now ?? Date.now;
+    this.layered = layeredBrokerConfigs(brokerConfigValues(this.config), NO_DYNAMIC);
     const handlers: ApiHandler[] = [
       createApiVersionsHandler(() => this.router.supportedApis()),
       createMetadataHandler(this),
@@ -161,8 +185,60 @@ export class Broker implements BrokerState {
     return a ? { nodeId: this.config.nodeId, host: a.host, port: a.port, rack: null } : undefined;
   }
 
-  brokerConfigValues(): ReadonlyMap<string, { readonly value: string | null; readonly isDefault: boolean }> {
-    return brokerConfigValues(this.config);
+  brokerConfigValues(): ReadonlyMap<string, BrokerConfigValue> {
+    return this.layered;
+  }
+
+  topicConfigDefault(name: string): string | undefined {
+    return this.topicDefaults.get(name);
+  }
+
+  dynamicBrokerConfigs(): {
+    readonly perBroker: Readonly<Record<string, string>>;
+    readonly clusterDefault: Readonly<Record<string, string>>;
+  } {
+    return this.dynamic ?? NO_DYNAMIC;
+  }
+
+  async setDynamicBrokerConfigs(
+    scope: 'default' | 'broker',
+    configs: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    if (this.dynamic === null || this.manager === null) throw new Error('the broker has not started');
+    await this.dynamic.replace(scope, configs);
+    this.refreshLayers();
+    await this.manager.setBaseLogConfig(brokerLogDefaults(this.config, this.dynamic));
+    this.refreshTopicDefaults();
+    this.logger.info('dynamic broker configs changed', {
+      resource: scope === 'default' ? '<default>' : String(this.config.nodeId),
+      configs: JSON.stringify(configs),
+    });
+  }
+
+  private refreshLayers(): void {
+    this.layered = layeredBrokerConfigs(brokerConfigValues(this.config), this.dynamicBrokerConfigs());
+  }
+
+  /** Recomputes what topics without overrides get (after the base log config changed). */
+  private refreshTopicDefaults(): void {
+    const storage = brokerTopicDefaults(
+      this.manager?.baseLogConfig ?? brokerLogDefaults(this.config, this.dynamic ?? undefined),
+      Number(this.layered.get('message.max.bytes')?.value ?? this.config.messageBytesMax),
+    );
+    const next = new Map<string, string>();
+    for (const k of TOPIC_CONFIG_KEYS) {
+      const fromBroker = k.brokerSynonym === null ? null : (this.layered.get(k.brokerSynonym)?.value ?? null);
+      next.set(k.name, storage.get(k.name) ?? fromBroker ?? k.defaultValue);
+    }
+    this.topicDefaults = next;
+  }
+
+  /** `producer.id.expiration.ms` with its dynamic layers. */
+  private producerIdExpirationMs(): number {
+    const v = Number(this.layered.get('producer.id.expiration.ms')?.value);
+    return Number.isFinite(v) && v > 0
+      ? v
+      : (this.config.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS);
   }
 
   /** The API version ranges this broker implements. */
@@ -181,16 +257,19 @@ export class Broker implements BrokerState {
         this.config.clusterId,
         generateClusterId,
       );
+      this.dynamic = DynamicBrokerConfigs.load(this.config.logDirs[0]!, this.config.nodeId);
+      this.refreshLayers();
       this.manager = await PartitionManager.open({
         nodeId: this.config.nodeId,
         logDirs: this.config.logDirs,
         logger: this.logger.child({ component: 'partitions' }),
         now: this.now,
-        logDefaults: brokerLogDefaults(this.config),
+        logDefaults: brokerLogDefaults(this.config, this.dynamic),
         ...(this.config.retentionCheckIntervalMs !== undefined
           ? { retentionCheckIntervalMs: this.config.retentionCheckIntervalMs }
           : {}),
       });
+      this.refreshTopicDefaults();
     } catch (err) {
       this.state = 'stopped';
       throw err;
@@ -260,7 +339,7 @@ export class Broker implements BrokerState {
     this.maintenanceRunning = true;
     this.maintaining = (async () => {
       try {
-        await manager.maintain(this.config.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS);
+        await manager.maintain(this.producerIdExpirationMs());
       } catch (err) {
         this.logger.error('maintenance failed', { err: String(err) });
       } finally {

@@ -206,6 +206,21 @@ export class PartitionManager {
     });
   }
 
+  /**
+   * New broker-level log defaults (a dynamic broker config change): every topic without an override
+   * of a key picks the new value up at once, in its live logs and in logs created later.
+   */
+  setBaseLogConfig(config: Readonly<LogConfig>): Promise<void> {
+    return this.serialize(async () => {
+      // The same object is LogManager's default config and the base of every topic's config.
+      Object.assign(this.baseLogConfig, config);
+      for (const t of this.registry.all()) {
+        const effective = this.logConfigOf(t);
+        for (const p of this.partitionsOf(t.name)) Object.assign(p.log.config as LogConfig, effective);
+      }
+    });
+  }
+
   /** A fresh producer id; ids are reserved in persisted blocks so none is handed out twice. */
   allocateProducerId(): Promise<number> {
     const run = this.producerIdLock.then(async () => {

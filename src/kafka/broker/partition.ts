@@ -12,13 +12,17 @@ import {
 import {
   BatchAttribute,
   batchAttributes,
+  batchBaseOffset,
   batchBaseSequence,
+  batchBaseTimestamp,
   batchLastOffset,
   batchMagic,
+  batchMaxTimestamp,
   batchProducerEpoch,
   batchProducerId,
   batchRecordsCount,
   batchSize,
+  decodeRecordBatch,
   ErrorCode,
   LOG_OVERHEAD_BYTES,
   RECORD_BATCH_HEADER_BYTES,
@@ -36,6 +40,8 @@ import {
 /** The producer state of a partition, beside its segments (Kafka keeps `<offset>.snapshot` files there). */
 export const PRODUCER_STATE_FILE = 'producer-state.json';
 const REPLAY_READ_BYTES = 4 * 1024 * 1024;
+/** Kafka's Long.MAX_VALUE "no bound", as storage clamps it. */
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 
 /** The result of a produce to one partition. */
 export type AppendOutcome =
@@ -46,12 +52,32 @@ export type AppendOutcome =
       readonly logStartOffset: number;
       readonly duplicate: boolean;
     }
-  | { readonly errorCode: number; readonly message: string };
+  | {
+      readonly errorCode: number;
+      readonly message: string;
+      /** Produce v8+: the records at fault, by index in the batch (Kafka's RecordError). */
+      readonly recordErrors?: readonly RecordError[];
+    };
+
+export interface RecordError {
+  readonly batchIndex: number;
+  readonly message: string;
+}
 
 export interface ProduceLimits {
   /** Topic max.message.bytes (broker message.max.bytes by default). */
   readonly maxMessageBytes: number;
+  /**
+   * How far behind / ahead of the broker clock a CreateTime timestamp may be (topic
+   * `message.timestamp.{before,after}.max.ms`, or the older `message.timestamp.difference.max.ms`).
+   * Omitted or >= Number.MAX_SAFE_INTEGER: unbounded.
+   */
+  readonly timestampBeforeMaxMs?: number;
+  readonly timestampAfterMaxMs?: number;
 }
+
+/** Kafka shows at most this many record errors in the partition's error message. */
+const RECORD_ERRORS_IN_MESSAGE = 3;
 
 function fail(errorCode: number, message: string): AppendOutcome {
   return { errorCode, message };
@@ -228,6 +254,8 @@ export class Partition {
     if ((attributes & BatchAttribute.transactional) !== 0) {
       return fail(ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet');
     }
+    const recordCheck = this.checkRecords(records, limits);
+    if (recordCheck !== null) return recordCheck;
     const fields = producerFields(records, 0);
     if (fields.producerId >= 0 && (fields.producerEpoch < 0 || fields.baseSequence < 0)) {
       return fail(ErrorCode.INVALID_RECORD, 'an idempotent batch needs a producer epoch and a base sequence');
@@ -267,6 +295,75 @@ export class Partition {
       logAppendTime: result.logAppendTime,
       logStartOffset: result.logStartOffset,
       duplicate: false,
+    };
+  }
+
+  /**
+   * Record-level checks that only some topics need, so a plain topic pays nothing: keyless records on
+   * a compacted topic (INVALID_RECORD, each record decoded), and CreateTime timestamps outside the
+   * topic's bounds (INVALID_TIMESTAMP). Timestamps are checked on the batch header first — the first
+   * record's timestamp against the lower bound, the max timestamp against both — and records are only
+   * decoded to name the ones at fault when the header is out of bounds. (A record earlier than the
+   * first one, by a negative delta, is therefore not caught: producers write ascending timestamps.)
+   * Like Kafka, every record at fault is reported with its index in the batch.
+   */
+  private checkRecords(records: Buffer, limits: ProduceLimits): AppendOutcome | null {
+    const config = this.log.config;
+    const compacted = config.cleanupPolicy !== 'delete';
+    const before = limits.timestampBeforeMaxMs ?? UNBOUNDED;
+    const afterMs = limits.timestampAfterMaxMs ?? UNBOUNDED;
+    const timed = config.messageTimestampType === 'CreateTime' && (before < UNBOUNDED || afterMs < UNBOUNDED);
+    if (!compacted && !timed) return null;
+    const now = this.now();
+    const low = before < UNBOUNDED ? now - before : Number.NEGATIVE_INFINITY;
+    const high = afterMs < UNBOUNDED ? now + afterMs : Number.POSITIVE_INFINITY;
+    const outside = (ts: number) => ts !== -1 && (ts < low || ts > high);
+    const badTimes =
+      timed && (outside(batchBaseTimestamp(records, 0)) || outside(batchMaxTimestamp(records, 0)));
+    if (!compacted && !badTimes) return null;
+    let batch: ReturnType<typeof decodeRecordBatch>;
+    try {
+      batch = decodeRecordBatch(records, { verifyCrc: false });
+    } catch (err) {
+      return fail(ErrorCode.CORRUPT_MESSAGE, (err as Error).message);
+    }
+    const errors: RecordError[] = [];
+    let timestampErrors = false;
+    const baseTimestamp = Number(batch.baseTimestamp);
+    batch.records.forEach((r, index) => {
+      if (compacted && r.key === null) {
+        errors.push({
+          batchIndex: index,
+          message: `Compacted topic cannot accept message without key in topic partition ${this.topic}-${this.index}.`,
+        });
+        return;
+      }
+      const ts = baseTimestamp + r.timestampDelta;
+      if (badTimes && outside(ts)) {
+        timestampErrors = true;
+        const offset = batchBaseOffset(records, 0) + r.offsetDelta;
+        errors.push({
+          batchIndex: index,
+          message: `Timestamp ${ts} of message with offset ${offset} is out of range. The timestamp should be within [${low === Number.NEGATIVE_INFINITY ? '-inf' : low}, ${high === Number.POSITIVE_INFINITY ? '+inf' : high}]`,
+        });
+      }
+    });
+    if (errors.length === 0) return null;
+    if (timestampErrors) {
+      return {
+        errorCode: ErrorCode.INVALID_TIMESTAMP,
+        message: 'One or more records have been rejected due to invalid timestamp',
+        recordErrors: errors,
+      };
+    }
+    const shown = errors
+      .slice(0, RECORD_ERRORS_IN_MESSAGE)
+      .map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`)
+      .join(', ');
+    return {
+      errorCode: ErrorCode.INVALID_RECORD,
+      message: `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown}]`,
+      recordErrors: errors,
     };
   }
 

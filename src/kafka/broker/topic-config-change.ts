@@ -1,5 +1,6 @@
 import { ErrorCode } from '../protocol/index.ts';
 import type { BrokerState } from './broker-state.ts';
+import { dynamicBrokerConfigProblem } from './dynamic-broker-configs.ts';
 import { topicConfigProblem } from './topic-configs.ts';
 
 /** The outcome of changing one resource's configs (AlterConfigs, IncrementalAlterConfigs). */
@@ -12,9 +13,12 @@ const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
 
 /**
- * Validates and (unless `validateOnly`) applies new config overrides for one resource: `next` gets
- * the current overrides and returns the new ones, or an error message. Topic overrides are persisted
- * and applied to the live logs; broker configs are static (read from server.properties).
+ * Validates and (unless `validateOnly`) applies new configs for one resource: `next` gets the
+ * current values and returns the new ones, or an error message. Topic overrides are persisted and
+ * applied to the live logs. Broker resources ("" = the cluster-wide default, or this node's id) hold
+ * dynamic broker configs: only the keys Kafka can change at run time (others → INVALID_REQUEST
+ * "Cannot update these configs dynamically", unknown keys and bad values → INVALID_CONFIG);
+ * persisted and applied at once to every topic without an override.
  */
 export async function changeConfigs(
   state: BrokerState,
@@ -24,10 +28,22 @@ export async function changeConfigs(
   next: (current: Readonly<Record<string, string>>) => Record<string, string> | string,
 ): Promise<ConfigChangeResult> {
   if (resourceType === RESOURCE_BROKER) {
-    return {
-      errorCode: ErrorCode.INVALID_REQUEST,
-      errorMessage: 'Broker configs cannot be updated dynamically yet; set them in server.properties',
-    };
+    if (resourceName !== '' && resourceName !== String(state.nodeId)) {
+      return {
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `Unexpected broker id, expected ${state.nodeId} or empty string, but received ${resourceName}`,
+      };
+    }
+    const scope = resourceName === '' ? 'default' : 'broker';
+    const layers = state.dynamicBrokerConfigs();
+    const configs = next(scope === 'default' ? layers.clusterDefault : layers.perBroker);
+    if (typeof configs === 'string') return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: configs };
+    const problem = dynamicBrokerConfigProblem(configs);
+    if (problem !== null) {
+      return { errorCode: ErrorCode[problem.kind], errorMessage: problem.message };
+    }
+    if (!validateOnly) await state.setDynamicBrokerConfigs(scope, configs);
+    return { errorCode: 0, errorMessage: null };
   }
   if (resourceType !== RESOURCE_TOPIC) {
     return {

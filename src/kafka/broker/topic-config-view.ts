@@ -1,3 +1,4 @@
+import { logConfigFromProperties } from '../../storage/index.ts';
 import type { BrokerState } from './broker-state.ts';
 import {
   brokerTopicDefaults,
@@ -16,29 +17,56 @@ export interface TopicConfigValue {
   readonly synonyms: readonly { readonly name: string; readonly value: string; readonly source: number }[];
 }
 
-/** Every topic config of `topic`: its override, else the broker's synonym when set, else the default. */
+/**
+ * Every topic config of `topic`: its override, else the broker synonym's dynamic value (this node,
+ * then the cluster default), else its server.properties value, else the default.
+ */
 export function topicConfigValues(
   state: BrokerState,
   topic: Pick<TopicRecord, 'configs'>,
 ): TopicConfigValue[] {
   const broker = state.brokerConfigValues();
-  const effective = brokerTopicDefaults(state.partitions.baseLogConfig, state.config.messageBytesMax);
+  // What server.properties alone decides (log.retention.hours decides retention.ms just as
+  // log.retention.ms does), to report the static layer under the dynamic ones.
+  const staticProps: Record<string, string> = {};
+  for (const [name, v] of broker) {
+    const s = v.synonyms.find((x) => x.source === ConfigSource.STATIC_BROKER_CONFIG && x.name === name);
+    if (s?.value != null) staticProps[name] = s.value;
+  }
+  const staticEffective = brokerTopicDefaults(
+    logConfigFromProperties(staticProps),
+    Number(staticProps['message.max.bytes'] ?? state.config.messageBytesMax),
+  );
   return TOPIC_CONFIG_KEYS.map((key) => {
     const synonyms: { name: string; value: string; source: number }[] = [];
     const override = topic.configs[key.name];
     if (override !== undefined) {
       synonyms.push({ name: key.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     }
-    // The broker decides the value when a key feeding it is set in server.properties
-    // (log.retention.hours decides retention.ms just as log.retention.ms does).
-    const brokerValue = effective.get(key.name);
     const fromBroker = key.brokerSynonym === null ? undefined : broker.get(key.brokerSynonym);
+    for (const s of fromBroker?.synonyms ?? []) {
+      if (
+        s.name === key.brokerSynonym &&
+        (s.source === ConfigSource.DYNAMIC_BROKER_CONFIG ||
+          s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG) &&
+        s.value !== null
+      ) {
+        synonyms.push({ name: s.name, value: s.value, source: s.source });
+      }
+    }
+    const brokerValue = staticEffective.get(key.name);
+    const staticValue = fromBroker?.synonyms.find(
+      (s) => s.source === ConfigSource.STATIC_BROKER_CONFIG && s.name === key.brokerSynonym,
+    );
     if (brokerValue !== undefined && brokerValue !== key.defaultValue) {
       const name = key.brokerSynonym ?? key.name;
       synonyms.push({ name, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
-    } else if (fromBroker !== undefined && !fromBroker.isDefault && fromBroker.value !== null) {
-      const name = key.brokerSynonym!;
-      synonyms.push({ name, value: fromBroker.value, source: ConfigSource.STATIC_BROKER_CONFIG });
+    } else if (staticValue !== undefined && staticValue.value !== null) {
+      synonyms.push({
+        name: staticValue.name,
+        value: staticValue.value,
+        source: ConfigSource.STATIC_BROKER_CONFIG,
+      });
     }
     const name = key.brokerSynonym ?? key.name;
     synonyms.push({ name, value: key.defaultValue, source: ConfigSource.DEFAULT_CONFIG });

@@ -142,6 +142,13 @@ export const TOPIC_CONFIG_KEYS: readonly TopicConfigKey[] = [
     'how far behind a CreateTime may be',
   ),
   key(
+    'message.timestamp.difference.max.ms',
+    ConfigType.LONG,
+    LONG_MAX,
+    'log.message.timestamp.difference.max.ms',
+    'deprecated (Kafka 3.6, removed in 4.0): before/after bound when those are unset',
+  ),
+  key(
     'message.timestamp.type',
     ConfigType.STRING,
     'CreateTime',

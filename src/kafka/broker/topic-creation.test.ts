@@ -16,6 +16,9 @@ function stateWith(defaultReplicationFactor: number, existing: string[] = []): B
     metrics: noopMetrics(),
     endpoint: () => undefined,
     brokerConfigValues: () => new Map(),
+    topicConfigDefault: () => undefined,
+    dynamicBrokerConfigs: () => ({ perBroker: {}, clusterDefault: {} }),
+    setDynamicBrokerConfigs: async () => {},
   };
 }
 

@@ -9,9 +9,9 @@ import type { BrokerState } from '../broker-state.ts';
 import { changeConfigs } from '../topic-config-change.ts';
 
 /**
- * AlterConfigs (key 33), v0-2: replaces every override of a topic with the given set (keys left
- * out return to their defaults). Overrides are persisted and applied to the live partition logs.
- * Broker configs are static here (INVALID_REQUEST). v2 flexible.
+ * AlterConfigs (key 33), v0-2: replaces every override of a topic, or every dynamic config of a
+ * broker resource ("" = cluster-wide default, or this node's id), with the given set (keys left out
+ * return to the next layer). Persisted and applied to the live partition logs. v2 flexible.
  */
 export const ALTER_CONFIGS_VERSIONS = { minVersion: 0, maxVersion: 2 } as const;
 

@@ -9,17 +9,21 @@ import {
 } from '../../protocol/index.ts';
 import { type ApiHandler, defineApiHandler } from '../api-handler.ts';
 import type { BrokerState } from '../broker-state.ts';
+import { DYNAMIC_BROKER_KEYS } from '../dynamic-broker-configs.ts';
 import { topicConfigValues } from '../topic-config-view.ts';
-import { ConfigSource, ConfigType, TOPIC_CONFIG_KEYS } from '../topic-configs.ts';
+import { ConfigSource, ConfigType, TOPIC_CONFIG_BY_NAME } from '../topic-configs.ts';
 
 /**
  * DescribeConfigs (key 32), v0-4.
  *
  * Topics: every topic config (topic-configs.ts) with its value — the topic's override
- * (DYNAMIC_TOPIC_CONFIG), else the broker's synonym when set in server.properties
- * (STATIC_BROKER_CONFIG), else the default (DEFAULT_CONFIG) — never read-only or sensitive.
- * Brokers (resource name "" or this node's id): the broker configs this node knows, read-only
- * (none can be changed at run time yet), plus the broker defaults of topic configs.
+ * (DYNAMIC_TOPIC_CONFIG), else the broker synonym's dynamic value for this node
+ * (DYNAMIC_BROKER_CONFIG) or for the cluster (DYNAMIC_DEFAULT_BROKER_CONFIG), else its
+ * server.properties value (STATIC_BROKER_CONFIG), else the default (DEFAULT_CONFIG); synonyms list
+ * every layer present, most specific first. Never read-only or sensitive.
+ * Brokers: this node's id lists every broker key this node knows with the same layers (keys that
+ * cannot change at run time are read-only); "" (the cluster-wide default) lists only the keys set
+ * dynamically at that level, as Kafka does.
  * An empty `configurationKeys` list asks for every key, like a null one (Kafka's rule).
  * Version notes: v1 synonyms and config source (v0 isDefault); v3 config type and documentation;
  * v4 flexible.
@@ -82,39 +86,29 @@ export function createDescribeConfigsHandler(state: BrokerState): ApiHandler {
               errorMessage: `This is broker ${state.nodeId}, not ${r.resourceName}`,
             };
           }
+          // The cluster-wide default resource lists only its dynamic values (Kafka's rule); a
+          // broker's own resource lists every key with all its layers.
+          const isDefaultResource = r.resourceName === '';
           const configs: DescribeConfigsResponseDescribeConfigsResourceResult[] = [];
-          const seen = new Set<string>();
           for (const [name, v] of state.brokerConfigValues()) {
-            seen.add(name);
             if (!wanted(name)) continue;
-            const source = v.isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
+            const synonyms = isDefaultResource
+              ? v.synonyms.filter((x) => x.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+              : v.synonyms;
+            const first = synonyms[0];
+            if (isDefaultResource && first === undefined) continue;
+            const topicKey = DYNAMIC_BROKER_KEYS.get(name);
+            const key = topicKey == null ? undefined : TOPIC_CONFIG_BY_NAME.get(topicKey);
             configs.push({
               name,
-              value: v.value,
-              readOnly: true,
-              isDefault: v.isDefault,
-              configSource: source,
+              value: first?.value ?? v.value,
+              readOnly: v.readOnly,
+              isDefault: (first?.source ?? v.source) === ConfigSource.DEFAULT_CONFIG,
+              configSource: first?.source ?? v.source,
               isSensitive: false,
-              synonyms: request.includeSynonyms ? [{ name, value: v.value, source }] : [],
-              configType: configTypeOf(v.value),
-              documentation: doc(''),
-            });
-          }
-          for (const k of TOPIC_CONFIG_KEYS) {
-            if (k.brokerSynonym === null || seen.has(k.brokerSynonym) || !wanted(k.brokerSynonym)) continue;
-            seen.add(k.brokerSynonym);
-            configs.push({
-              name: k.brokerSynonym,
-              value: k.defaultValue,
-              readOnly: true,
-              isDefault: true,
-              configSource: ConfigSource.DEFAULT_CONFIG,
-              isSensitive: false,
-              synonyms: request.includeSynonyms
-                ? [{ name: k.brokerSynonym, value: k.defaultValue, source: ConfigSource.DEFAULT_CONFIG }]
-                : [],
-              configType: k.type,
-              documentation: doc(`default of topic config ${k.name}: ${k.doc}`),
+              synonyms: request.includeSynonyms ? synonyms.map((x) => ({ ...x })) : [],
+              configType: key?.type ?? configTypeOf(v.value),
+              documentation: doc(key === undefined ? '' : `default of topic config ${key.name}: ${key.doc}`),
             });
           }
           return { ...base, configs };

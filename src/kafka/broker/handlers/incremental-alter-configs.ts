@@ -6,16 +6,19 @@ import {
 } from '../../protocol/index.ts';
 import { type ApiHandler, defineApiHandler } from '../api-handler.ts';
 import type { BrokerState } from '../broker-state.ts';
+import { DYNAMIC_BROKER_KEYS } from '../dynamic-broker-configs.ts';
 import { changeConfigs } from '../topic-config-change.ts';
 import { ConfigType, TOPIC_CONFIG_BY_NAME } from '../topic-configs.ts';
 
 /**
  * IncrementalAlterConfigs (key 44), v0-1: SET (0), DELETE (1, back to the default), APPEND (2) and
- * SUBTRACT (3) on list configs; the topic's other overrides are kept. Persisted and applied live.
- * v1 flexible.
+ * SUBTRACT (3) on list configs; the resource's other values are kept. Persisted and applied live.
+ * Topics and brokers ("" = the cluster-wide dynamic default, or this node's id; see
+ * topic-config-change.ts for the keys that can change). v1 flexible.
  */
 export const INCREMENTAL_ALTER_CONFIGS_VERSIONS = { minVersion: 0, maxVersion: 1 } as const;
 
+const RESOURCE_BROKER = 4;
 const SET = 0;
 const DELETE = 1;
 const APPEND = 2;
@@ -36,8 +39,12 @@ export function createIncrementalAlterConfigsHandler(state: BrokerState): ApiHan
           (current) => {
             const out: Record<string, string> = { ...current };
             for (const c of r.configs) {
-              const key = TOPIC_CONFIG_BY_NAME.get(c.name);
-              if (key === undefined) return `unknown topic config ${c.name}`;
+              // Broker resources name broker keys (validated with their dynamic rules afterwards).
+              const isBroker = r.resourceType === RESOURCE_BROKER;
+              const key = TOPIC_CONFIG_BY_NAME.get(
+                isBroker ? (DYNAMIC_BROKER_KEYS.get(c.name) ?? '') : c.name,
+              );
+              if (key === undefined && !isBroker) return `unknown topic config ${c.name}`;
               switch (c.configOperation) {
                 case SET:
                   if (c.value === null) return `${c.name}: SET needs a value`;
@@ -48,7 +55,7 @@ export function createIncrementalAlterConfigsHandler(state: BrokerState): ApiHan
                   break;
                 case APPEND:
                 case SUBTRACT: {
-                  if (key.type !== ConfigType.LIST)
+                  if (key?.type !== ConfigType.LIST)
                     return `${c.name} is not a list config; APPEND and SUBTRACT apply to lists`;
                   const items = (out[c.name] ?? key.defaultValue)
                     .split(',')

@@ -26,6 +26,10 @@ import type { BrokerState } from '../broker-state.ts';
  * acks=-1 on a topic whose `min.insync.replicas` exceeds the ISR (1 here) gets NOT_ENOUGH_REPLICAS
  * and nothing is written, as in Kafka. A topic whose `flush.messages` is 1 is fsynced before the answer (storage flushBeforeAck).
  * Produce never creates topics: a missing one is UNKNOWN_TOPIC_OR_PARTITION.
+ * Record-level rejections carry Kafka's per-record errors (v8+ `recordErrors` with the index of each
+ * record at fault, plus `errorMessage`): a keyless record on a compacted topic → INVALID_RECORD; a
+ * CreateTime outside `message.timestamp.{before,after}.max.ms` → INVALID_TIMESTAMP. Nothing of
+ * the batch is written.
  */
 export const PRODUCE_VERSIONS = { minVersion: 3, maxVersion: 11 } as const;
 
@@ -39,8 +43,12 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
       const responses = await Promise.all(
         request.topicData.map(async (td) => {
           const topic = state.partitions.topic(td.name);
-          const minInsyncReplicas = Number(topic?.configs['min.insync.replicas'] ?? 1);
-          const maxMessageBytes = Number(topic?.configs['max.message.bytes'] ?? state.config.messageBytesMax);
+          // The topic's override, else the broker's value (dynamic layers included).
+          const config = (name: string): string | undefined =>
+            topic?.configs[name] ?? state.topicConfigDefault(name);
+          const minInsyncReplicas = Number(config('min.insync.replicas') ?? 1);
+          const maxMessageBytes = Number(config('max.message.bytes') ?? state.config.messageBytesMax);
+          const limits = { maxMessageBytes, ...timestampBounds(config) };
           const partitionResponses = await Promise.all(
             td.partitionData.map(async (pd): Promise<ProduceResponsePartitionProduceResponse> => {
               const base = {
@@ -63,10 +71,19 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
               if (pd.records === null || pd.records.length === 0) {
                 return { ...base, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'no records' };
               }
-              const outcome = await partition.append(pd.records, { maxMessageBytes });
+              const outcome = await partition.append(pd.records, limits);
               if (outcome.errorCode !== 0) {
                 const message = 'message' in outcome ? outcome.message : null;
-                return { ...base, errorCode: outcome.errorCode, errorMessage: message };
+                const recordErrors = 'recordErrors' in outcome ? (outcome.recordErrors ?? []) : [];
+                return {
+                  ...base,
+                  errorCode: outcome.errorCode,
+                  errorMessage: message,
+                  recordErrors: recordErrors.map((e) => ({
+                    batchIndex: e.batchIndex,
+                    batchIndexErrorMessage: e.message,
+                  })),
+                };
               }
               if (!('baseOffset' in outcome)) throw new Error('unreachable');
               state.metrics.bytesIn(td.name, pd.records.length);
@@ -95,4 +112,27 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
       return { ...defaultProduceResponse(), responses };
     },
   );
+}
+
+const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+/**
+ * `message.timestamp.{before,after}.max.ms` (Kafka 3.6+); each left at its default (unbounded) falls
+ * back to the older `message.timestamp.difference.max.ms`, as in Kafka 3.6-3.9.
+ */
+export function timestampBounds(config: (name: string) => string | undefined): {
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+} {
+  const read = (name: string) => {
+    const v = Number(config(name) ?? UNBOUNDED);
+    return Number.isFinite(v) ? Math.min(v, UNBOUNDED) : UNBOUNDED;
+  };
+  const difference = read('message.timestamp.difference.max.ms');
+  const before = read('message.timestamp.before.max.ms');
+  const after = read('message.timestamp.after.max.ms');
+  return {
+    timestampBeforeMaxMs: before < UNBOUNDED ? before : difference,
+    timestampAfterMaxMs: after < UNBOUNDED ? after : difference,
+  };
 }

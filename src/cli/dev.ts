@@ -1,19 +1,23 @@
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { overridesLayer } from '../config/index.ts';
 import { Broker, resolveBrokerConfig } from '../kafka/broker/index.ts';
+import { resolveZooConfig, ZooKeeperServer } from '../zookeeper/server/index.ts';
 import { type LogOptions, logWarnings, makeLogger, serveUntilSignal } from './broker.ts';
 
 export interface DevCommandOptions extends LogOptions {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
+  /** The ZooKeeper service's port (0 picks a free one). Default 2181. */
+  readonly zookeeperPort?: number;
   readonly override: readonly string[];
 }
 
 /**
- * `sluice dev` (what `npm start` runs): a single local broker on 127.0.0.1:9092 keeping its data
- * in ./data, with a short note on how to connect.
+ * `sluice dev` (what `npm start` runs): a single local broker on 127.0.0.1:9092 and the ZooKeeper
+ * service on 127.0.0.1:2181, keeping their data in ./data (ZooKeeper's in ./data/zookeeper), with a
+ * short note on how to connect. SIGINT/SIGTERM stop both.
  */
 export async function devCommand(options: DevCommandOptions, out: NodeJS.WritableStream): Promise<void> {
   const dataDir = resolve(options.dataDir);
@@ -27,24 +31,47 @@ export async function devCommand(options: DevCommandOptions, out: NodeJS.Writabl
   const logger = makeLogger(options);
   logWarnings(logger, warnings);
   const broker = new Broker({ config, logger });
-  await serveUntilSignal(broker, logger, () => {
-    const { host: advHost, port } = broker.advertisedAddress();
-    const bootstrap = `${advHost.includes(':') ? `[${advHost}]` : advHost}:${port}`;
-    out.write(
-      [
-        '',
-        'Sluice dev broker is running.',
-        `  Kafka bootstrap server  ${bootstrap}`,
-        `  data directory          ${dataDir}`,
-        `  cluster id              ${broker.clusterId}`,
-        `  node id                 ${config.nodeId}`,
-        '',
-        'Connect with any Kafka client, for example:',
-        `  kcat -L -b ${bootstrap}`,
-        '',
-        'Press Ctrl-C to stop.',
-        '',
-      ].join('\n'),
-    );
+  const zooDataDir = join(dataDir, 'zookeeper');
+  const zooLayer = overridesLayer(
+    [
+      `dataDir=${zooDataDir}`,
+      `clientPort=${options.zookeeperPort ?? 2181}`,
+      `clientPortAddress=${options.host}`,
+    ],
+    'sluice dev',
+  );
+  const zoo = resolveZooConfig([zooLayer]);
+  logWarnings(logger, zoo.warnings);
+  const zookeeper = await ZooKeeperServer.start({
+    config: zoo.config,
+    logger: logger.child({ service: 'zookeeper' }),
   });
+  try {
+    await serveUntilSignal(broker, logger, () => {
+      const { host: advHost, port } = broker.advertisedAddress();
+      const bootstrap = `${advHost.includes(':') ? `[${advHost}]` : advHost}:${port}`;
+      const zkAddress = `${host}:${zookeeper.port}`;
+      out.write(
+        [
+          '',
+          'Sluice dev broker is running.',
+          `  Kafka bootstrap server  ${bootstrap}`,
+          `  ZooKeeper service       ${zkAddress}`,
+          `  data directory          ${dataDir}`,
+          `  cluster id              ${broker.clusterId}`,
+          `  node id                 ${config.nodeId}`,
+          '',
+          'Connect with any Kafka client, for example:',
+          `  kcat -L -b ${bootstrap}`,
+          'and with any ZooKeeper client, for example:',
+          `  sluice zk-shell -server ${zkAddress}`,
+          '',
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+    });
+  } finally {
+    await zookeeper.stop();
+  }
 }

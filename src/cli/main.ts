@@ -10,6 +10,7 @@ import { registerConsoleProducerCommand } from './console-producer.ts';
 import { devCommand } from './dev.ts';
 import { registerGetOffsetsCommand } from './get-offsets.ts';
 import { registerTopicsCommand } from './topics.ts';
+import { registerZkShellCommand } from './zk-shell.ts';
 import { registerZookeeperCommand } from './zookeeper.ts';
 
 /** Composition root: parses the command line and runs one command. */
@@ -29,6 +30,7 @@ interface DevFlags extends LogFlags {
   dataDir: string;
   host: string;
   port: number;
+  zookeeperPort: number;
   override: string[];
 }
 
@@ -102,6 +104,7 @@ function buildProgram(): Command {
       .option('--data-dir <dir>', 'directory for broker data (created if missing)', './data')
       .option('--host <host>', 'address to listen on', '127.0.0.1')
       .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 9092)
+      .option('--zookeeper-port <port>', 'ZooKeeper service port (0 picks a free one)', parsePort, 2181)
       .option('--override <key=value>', 'set a broker configuration key (repeatable)', collect, []),
   ).action(async (flags: DevFlags) => {
     await devCommand(flags, process.stdout);
@@ -113,6 +116,7 @@ function buildProgram(): Command {
   registerGetOffsetsCommand(program);
   registerConfigsCommand(program);
   registerZookeeperCommand(program);
+  registerZkShellCommand(program);
 
   return program;
 }

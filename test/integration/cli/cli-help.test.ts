@@ -105,7 +105,17 @@ describe('sluice CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-dev-'));
     try {
       const dataDir = join(dir, 'data');
-      const proc = startSluice(['dev', '--port', '0', '--data-dir', dataDir, '--log-format', 'json']);
+      const proc = startSluice([
+        'dev',
+        '--port',
+        '0',
+        '--zookeeper-port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--log-format',
+        'json',
+      ]);
       await proc.waitForLog((r) => r.msg === 'broker started');
       await proc.waitForOutput(() => proc.stdout().includes('Ctrl-C'));
       assert.match(proc.stdout(), /kcat -L -b 127\.0\.0\.1:\d+/);

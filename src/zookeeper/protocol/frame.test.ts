@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { requestBodies, responseBodies } from '../../../test/support/zookeeper/frame-arbitrary.ts';
 import { DecodeError, EncodeError } from '../../base/index.ts';
 import {
   checkFrameLength,
@@ -15,7 +16,6 @@ import {
   peekXid,
   REQUEST_TYPES,
 } from './frame.ts';
-import { requestBodies, responseBodies } from './frame-arbitrary.ts';
 import { OpCode } from './op-codes.ts';
 
 /** Joins length-prefixed chunks and checks the prefix; returns the frame without it. */

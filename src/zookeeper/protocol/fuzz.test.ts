@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { requestBodies, responseBodies } from '../../../test/support/zookeeper/frame-arbitrary.ts';
+import { recordArbitrary, recordArbitraryByName } from '../../../test/support/zookeeper/record-arbitrary.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../../base/index.ts';
 import {
   decodeNotification,
@@ -10,14 +12,12 @@ import {
   encodeResponse,
   REQUEST_TYPES,
 } from './frame.ts';
-import { requestBodies, responseBodies } from './frame-arbitrary.ts';
 import {
   decodeConnectRequest,
   decodeConnectResponse,
   encodeConnectRequest,
   encodeConnectResponse,
 } from './handshake.ts';
-import { recordArbitrary, recordArbitraryByName } from './record-arbitrary.ts';
 import type { ConnectRequest, ConnectResponse } from './records.generated.ts';
 import { recordCodecs } from './records.generated.ts';
 

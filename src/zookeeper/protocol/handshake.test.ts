@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { recordArbitraryByName } from '../../../test/support/zookeeper/record-arbitrary.ts';
 import { DecodeError } from '../../base/index.ts';
 import {
   decodeConnectRequest,
@@ -8,7 +9,6 @@ import {
   encodeConnectRequest,
   encodeConnectResponse,
 } from './handshake.ts';
-import { recordArbitraryByName } from './record-arbitrary.ts';
 import type { ConnectRequest, ConnectResponse } from './records.generated.ts';
 
 const passwd = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { recordArbitrary } from '../../../test/support/zookeeper/record-arbitrary.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../../base/index.ts';
 import { readUstring, writeUstring } from './jute.ts';
-import { recordArbitrary } from './record-arbitrary.ts';
 import {
   decodeCreateRequest,
   decodeGetChildrenResponse,

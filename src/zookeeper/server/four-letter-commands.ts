@@ -9,7 +9,10 @@ import { type Connection, hex, type ZooServer } from './zoo-server.ts';
 /** The version string clients and tools parse (`zookeeper.version=3.x.y`). */
 export const ZOOKEEPER_COMPAT_VERSION = '3.9.3-sluice';
 
-interface ListenerView {
+/** `zookeeper.version` as ZooKeeper prints it (version, build date). */
+export const ZOOKEEPER_FULL_VERSION = `${ZOOKEEPER_COMPAT_VERSION}, built on 01/01/2026 00:00 GMT`;
+
+export interface ListenerView {
   readonly port: number;
   readonly connectionCount: number;
 }
@@ -38,11 +41,42 @@ function srvrLines(s: ZooServer, listener: ListenerView): string {
 }
 
 function versionLine(): string {
-  return `Zookeeper version: ${ZOOKEEPER_COMPAT_VERSION}, built on 01/01/2026 00:00 GMT\n`;
+  return `Zookeeper version: ${ZOOKEEPER_FULL_VERSION}\n`;
+}
+
+/** The monitoring values (mntr's rows without the `zk_` prefix; the AdminServer's `monitor`). */
+export async function monitorValues(
+  s: ZooServer,
+  listener: ListenerView,
+): Promise<[string, string | number][]> {
+  const sizes = await s.store.sizes();
+  return [
+    ['version', ZOOKEEPER_FULL_VERSION],
+    ['server_state', 'standalone'],
+    ['avg_latency', javaDouble(s.latencyCount === 0 ? 0 : s.latencyTotal / s.latencyCount)],
+    ['max_latency', s.latencyMax],
+    ['min_latency', s.latencyCount === 0 ? 0 : s.latencyMin],
+    ['packets_received', s.packetsReceived],
+    ['packets_sent', s.packetsSent],
+    ['num_alive_connections', listener.connectionCount],
+    ['outstanding_requests', s.outstanding],
+    ['znode_count', s.tree.nodeCount],
+    ['watch_count', s.watches.count()],
+    ['ephemerals_count', s.tree.ephemeralCount()],
+    ['approximate_data_size', s.tree.approximateDataSize()],
+    ['open_file_descriptor_count', 0],
+    ['global_sessions', s.sessions.size],
+    ['local_sessions', 0],
+    ['uptime', s.clock.now() - s.startedAt],
+    ['last_zxid', hex(s.lastZxid)],
+    ['snapshots_taken', s.snapshotsTaken],
+    ['data_dir_size', sizes.snapBytes],
+    ['log_dir_size', sizes.logBytes],
+  ];
 }
 
 function consLine(c: Connection, full: boolean): string {
-  const base = ` /${c.link.remoteAddress}:${c.link.remotePort}[1](queued=0,recved=${c.received},sent=${c.sent}`;
+  const base = ` /${c.link.remoteAddress}:${c.link.remotePort}[1](queued=${c.outstanding},recved=${c.received},sent=${c.sent}`;
   if (!full) return `${base})\n`;
   const sid = c.session === null ? '' : `,sid=${hex(c.session.id)}`;
   const to = c.session === null ? '' : `,to=${c.session.timeoutMs}`;
@@ -108,32 +142,8 @@ export async function answerFourLetterWord(
       );
     }
     case 'mntr': {
-      const ephemerals = s.tree.ephemeralCount();
-      const sizes = await s.store.sizes();
-      const rows: [string, string | number][] = [
-        ['zk_version', `${ZOOKEEPER_COMPAT_VERSION}, built on 01/01/2026 00:00 GMT`],
-        ['zk_server_state', 'standalone'],
-        ['zk_avg_latency', javaDouble(s.latencyCount === 0 ? 0 : s.latencyTotal / s.latencyCount)],
-        ['zk_max_latency', s.latencyMax],
-        ['zk_min_latency', s.latencyCount === 0 ? 0 : s.latencyMin],
-        ['zk_packets_received', s.packetsReceived],
-        ['zk_packets_sent', s.packetsSent],
-        ['zk_num_alive_connections', listener.connectionCount],
-        ['zk_outstanding_requests', s.outstanding],
-        ['zk_znode_count', s.tree.nodeCount],
-        ['zk_watch_count', s.watches.count()],
-        ['zk_ephemerals_count', ephemerals],
-        ['zk_approximate_data_size', s.tree.approximateDataSize()],
-        ['zk_open_file_descriptor_count', 0],
-        ['zk_global_sessions', s.sessions.size],
-        ['zk_local_sessions', 0],
-        ['zk_uptime', s.clock.now() - s.startedAt],
-        ['zk_last_zxid', hex(s.lastZxid)],
-        ['zk_snapshots_taken', s.snapshotsTaken],
-        ['zk_data_dir_size', sizes.snapBytes],
-        ['zk_log_dir_size', sizes.logBytes],
-      ];
-      return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+      const rows = await monitorValues(s, listener);
+      return rows.map(([k, v]) => `zk_${k}\t${v}\n`).join('');
     }
     case 'wchs': {
       const byWatcher = s.watches.byWatcher();
@@ -171,7 +181,7 @@ export async function answerFourLetterWord(
     case 'envi':
       return (
         'Environment:\n' +
-        `zookeeper.version=${ZOOKEEPER_COMPAT_VERSION}, built on 01/01/2026 00:00 GMT\n` +
+        `zookeeper.version=${ZOOKEEPER_FULL_VERSION}\n` +
         `host.name=${hostname()}\n` +
         `java.version=n/a (Node ${process.versions.node})\n` +
         `os.name=${process.platform}\n` +

@@ -1,4 +1,5 @@
 export { type AuthId, digestId } from './acl.ts';
+export { ADMIN_COMMAND_NAMES, AdminServer, runAdminCommand, toAdminJson } from './admin-server.ts';
 export { DataTree, statOf, type Txn, type TxnHeader, type ZNode } from './data-tree.ts';
 export { answerFourLetterWord, ZOOKEEPER_COMPAT_VERSION } from './four-letter-commands.ts';
 export { sessionPassword } from './java-random.ts';

@@ -46,12 +46,28 @@ export class TxnStore {
     this.wal = wal;
   }
 
-  static async open(dataDir: string, dataLogDir: string, forceSync: boolean): Promise<TxnStore> {
+  /**
+   * `juteMaxBuffer` bounds a request, so it bounds a logged transaction: its encoding (JSON, buffers
+   * in base64, at worst 6 bytes per escaped string byte) must fit one WAL record, or a client's
+   * legitimate 1 MB setData would fail the log and stop the server.
+   */
+  static async open(
+    dataDir: string,
+    dataLogDir: string,
+    forceSync: boolean,
+    juteMaxBuffer = 0xfffff,
+  ): Promise<TxnStore> {
     const snapDir = join(dataDir, 'version-2');
     const logDir = join(dataLogDir, 'version-2', 'txnlog');
     await mkdir(snapDir, { recursive: true });
     await mkdir(logDir, { recursive: true });
-    const wal = await WriteAheadLog.open(logDir, { fsync: forceSync ? 'always' : 'never' });
+    // Never below what the default jute.maxbuffer needs, so lowering it later still reads old logs.
+    const recordBytesMax = 6 * Math.max(juteMaxBuffer, 0xfffff) + 64 * 1024;
+    const wal = await WriteAheadLog.open(logDir, {
+      fsync: forceSync ? 'always' : 'never',
+      recordBytesMax,
+      fileBytesMax: Math.max(64 * 1024 * 1024, 2 * recordBytesMax),
+    });
     return new TxnStore(snapDir, logDir, wal);
   }
 

@@ -20,13 +20,15 @@ export interface Delivery<W extends Watcher> {
 
 type Table<W> = Map<string, Set<W>>;
 
-function add<W>(t: Table<W>, path: string, w: W): void {
+function add<W>(t: Table<W>, path: string, w: W): boolean {
   let s = t.get(path);
   if (s === undefined) {
     s = new Set();
     t.set(path, s);
   }
+  const before = s.size;
   s.add(w);
+  return s.size > before;
 }
 
 function remove<W>(t: Table<W>, path: string, w: W): boolean {
@@ -41,17 +43,36 @@ export class WatchManager<W extends Watcher> {
   readonly child: Table<W> = new Map();
   readonly persistent: Table<W> = new Map();
   readonly recursive: Table<W> = new Map();
+  /** Watches held by each watcher (every kind), kept so a per-session cap is O(1) to check. */
+  private readonly held = new Map<W, number>();
+
+  /** How many watches `w` holds. */
+  countOf(w: W): number {
+    return this.held.get(w) ?? 0;
+  }
+
+  /** Whether adding a watch of this table on `path` would be new for `w` (so counts toward a cap). */
+  wouldAdd(kind: 'data' | 'child' | 'persistent' | 'recursive', path: string, w: W): boolean {
+    return !(this[kind].get(path)?.has(w) ?? false);
+  }
+
+  private counted(added: boolean, w: W, delta: number): void {
+    if (!added) return;
+    const n = (this.held.get(w) ?? 0) + delta;
+    if (n <= 0) this.held.delete(w);
+    else this.held.set(w, n);
+  }
 
   addData(path: string, w: W): void {
-    add(this.data, path, w);
+    this.counted(add(this.data, path, w), w, 1);
   }
 
   addChild(path: string, w: W): void {
-    add(this.child, path, w);
+    this.counted(add(this.child, path, w), w, 1);
   }
 
   addPersistent(path: string, w: W, recursive: boolean): void {
-    add(recursive ? this.recursive : this.persistent, path, w);
+    this.counted(add(recursive ? this.recursive : this.persistent, path, w), w, 1);
   }
 
   /** Whether `w` has a watch of `type` (WatcherType) on `path`. */
@@ -92,10 +113,12 @@ export class WatchManager<W extends Watcher> {
     if ((any || type === WatcherType.persistentRecursive) && remove(this.recursive, path, w)) {
       events.push(EventType.persistentWatchRemoved);
     }
+    this.counted(events.length > 0, w, -events.length);
     return events.length === 0 ? null : events;
   }
 
   removeWatcher(w: W): void {
+    if (!this.held.delete(w)) return;
     for (const t of [this.data, this.child, this.persistent, this.recursive]) {
       for (const [path, s] of t) {
         if (s.delete(w) && s.size === 0) t.delete(path);
@@ -115,7 +138,10 @@ export class WatchManager<W extends Watcher> {
       const s = t.get(path);
       if (s === undefined) return;
       t.delete(path);
-      for (const w of s) deliver(w);
+      for (const w of s) {
+        this.counted(true, w, -1);
+        deliver(w);
+      }
     };
     const persistentOnly = () => {
       for (const w of this.persistent.get(path) ?? []) deliver(w);

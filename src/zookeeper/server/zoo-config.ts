@@ -12,6 +12,7 @@ import {
   defineConfig,
   range,
 } from '../../config/index.ts';
+import { FOUR_LETTER_WORDS } from '../protocol/index.ts';
 
 export const zooConfigDef = defineConfig({
   tickTime: {
@@ -127,13 +128,45 @@ export const zooConfigDef = defineConfig({
     default: 8080,
     validator: range(0, 65535),
     importance: 'low',
-    doc: 'Accepted for compatibility; the AdminServer is not started.',
+    doc: 'Port of the AdminServer (HTTP JSON commands under admin.commandURL); 0 picks a free one.',
   },
   'admin.enableServer': {
     type: 'boolean',
-    default: true,
+    default: false,
     importance: 'low',
-    doc: 'Accepted for compatibility.',
+    doc:
+      'Start the AdminServer. Unlike ZooKeeper (default true), Sluice starts it only when this is true ' +
+      'or admin.serverPort is given explicitly: 8080 is usually busy on a development machine.',
+  },
+  'admin.serverAddress': {
+    type: 'string',
+    default: '0.0.0.0',
+    importance: 'low',
+    doc: 'Address the AdminServer listens on.',
+  },
+  'admin.commandURL': {
+    type: 'string',
+    default: '/commands',
+    importance: 'low',
+    doc: 'URL path under which the AdminServer commands are served.',
+  },
+  globalOutstandingLimit: {
+    type: 'int',
+    default: 1000,
+    validator: atLeast(1),
+    importance: 'low',
+    doc:
+      'Requests one connection may have in flight (received, reply not yet sent); beyond it the ' +
+      'connection is not read until replies drain. ZooKeeper applies its key server-wide; Sluice per connection.',
+  },
+  'sluice.maxWatchesPerSession': {
+    type: 'int',
+    default: 100000,
+    validator: atLeast(0),
+    importance: 'low',
+    doc:
+      "Sluice's own cap on the watches one connection's session holds (0: unlimited). A read that would " +
+      'add a watch beyond it fails with THROTTLEDOP (-127) and registers nothing; a setWatches beyond it closes the connection.',
   },
   initLimit: {
     type: 'int',
@@ -234,30 +267,17 @@ export interface ZooConfig {
   readonly initLimit: number;
   readonly syncLimit: number;
   readonly servers: readonly ServerSpec[];
+  /** Requests in flight per connection before it stops being read (`globalOutstandingLimit`). */
+  readonly outstandingLimit: number;
+  /** Watches per session before watch-setting reads fail with THROTTLEDOP (0: no cap). */
+  readonly maxWatchesPerSession: number;
+  /** The AdminServer: null when disabled. */
+  readonly admin: { readonly address: string; readonly port: number; readonly commandUrl: string } | null;
   /** Every given key with its raw value, for the `conf` four-letter word. */
   readonly raw: ReadonlyMap<string, string>;
 }
 
-const ALL_WORDS = [
-  'conf',
-  'cons',
-  'crst',
-  'dirs',
-  'dump',
-  'envi',
-  'gtmk',
-  'hash',
-  'isro',
-  'mntr',
-  'ruok',
-  'srst',
-  'srvr',
-  'stat',
-  'stmk',
-  'wchc',
-  'wchp',
-  'wchs',
-];
+const ALL_WORDS: readonly string[] = FOUR_LETTER_WORDS;
 const SERVER_KEY = /^server\.(\d+)$/;
 
 function parseServerLine(id: number, value: string): ServerSpec | string {
@@ -288,6 +308,12 @@ function parseServerLine(id: number, value: string): ServerSpec | string {
     role: role ?? 'participant',
     ...(clientPort === undefined ? {} : { clientPort }),
   };
+}
+
+/** ZooKeeper's default is on; Sluice's is on only if asked for or a port is given explicitly. */
+function adminEnabled(raw: ReadonlyMap<string, string>, enableServer: boolean): boolean {
+  if (raw.has('admin.enableServer')) return enableServer;
+  return raw.has('admin.serverPort');
 }
 
 /** Parses zoo.cfg layers (the file, then overrides). Throws ConfigError. */
@@ -396,6 +422,15 @@ export function resolveZooConfig(
     initLimit: v.initLimit,
     syncLimit: v.syncLimit,
     servers,
+    outstandingLimit: v.globalOutstandingLimit,
+    maxWatchesPerSession: v['sluice.maxWatchesPerSession'],
+    admin: adminEnabled(raw, v['admin.enableServer'])
+      ? {
+          address: v['admin.serverAddress'],
+          port: v['admin.serverPort'],
+          commandUrl: `/${v['admin.commandURL'].replace(/^\/+|\/+$/g, '')}`,
+        }
+      : null,
     raw,
   };
   return { config, warnings: parsed.warnings };

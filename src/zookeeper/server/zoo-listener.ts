@@ -154,8 +154,35 @@ export class ZooListener {
           close: closeSocket,
         });
       }
+      pump();
+    });
+
+    let throttled = false;
+    let writeBlocked = false;
+    const updateReading = () => {
+      const stop = throttled || writeBlocked;
+      if (stop && !socket.isPaused()) socket.pause();
+      else if (!stop && socket.isPaused() && !ending) socket.resume();
+    };
+    const outstandingLimit = server.config.outstandingLimit;
+    // Backpressure, checked after every frame (a single chunk can hold thousands of reads of a
+    // large node): a client that does not read its replies stops being read until they drain.
+    const blockOnUnsentReplies = () => {
+      if (writeBlocked || socket.writableLength <= WRITE_BUFFER_BYTES_HIGH) return;
+      writeBlocked = true;
+      socket.once('drain', () => {
+        writeBlocked = false;
+        updateReading();
+        pump();
+      });
+    };
+    // Splits buffered bytes into frames and hands them to the server, unless the connection has
+    // too many requests in flight (then it resumes once replies drain) or is closed.
+    const pump = () => {
+      if (conn === null) return;
+      const c = conn;
       try {
-        while (bufferedBytes >= 4) {
+        while (bufferedBytes >= 4 && !throttled && !writeBlocked) {
           let all = buffered.length === 1 ? buffered[0]! : Buffer.concat(buffered);
           const length = all.readInt32BE(0);
           checkFrameLength(length, maxBytes);
@@ -167,23 +194,29 @@ export class ZooListener {
           all = all.subarray(4 + length);
           buffered = all.length > 0 ? [all] : [];
           bufferedBytes = all.length;
-          conn!.onFrame(Buffer.from(frame));
-          if (conn!.closed) break;
+          c.onFrame(Buffer.from(frame));
+          if (c.closed) return;
+          blockOnUnsentReplies();
+          if (c.outstanding >= outstandingLimit) {
+            throttled = true;
+            c.onBelowLimit = () =>
+              setImmediate(() => {
+                throttled = false;
+                updateReading();
+                pump();
+              });
+          }
         }
-        // Backpressure: a client that does not read its replies stops being read.
-        if (socket.writableLength > WRITE_BUFFER_BYTES_HIGH && !socket.isPaused()) {
-          socket.pause();
-          socket.once('drain', () => socket.resume());
-        }
+        updateReading();
       } catch (err) {
         this.options.logger.info('closing a client connection', {
           remote: `${ip}:${socket.remotePort}`,
           reason: err instanceof Error ? err.message : String(err),
         });
-        conn?.close();
+        c.close();
         socket.destroy();
       }
-    });
+    };
   }
 
   get connectionCount(): number {

@@ -82,6 +82,10 @@ export class Connection {
   latencyTotal = 0;
   latencyCount = 0;
   lastLatency = 0;
+  /** Requests received whose reply has not been sent yet. */
+  outstanding = 0;
+  /** Set by the transport while it has stopped reading this connection (outstanding limit). */
+  onBelowLimit: (() => void) | null = null;
 
   constructor(server: ZooServer, link: ClientLink) {
     this.server = server;
@@ -125,6 +129,8 @@ export class Connection {
 interface QueueEntry {
   done: boolean;
   run: () => void;
+  /** The connection whose request this entry answers (its outstanding count). */
+  owner: Connection | null;
 }
 
 export interface ZooServerOptions {
@@ -298,15 +304,19 @@ export class ZooServer {
     const s = this.sessions.get(req.sessionId);
     const passwd = req.passwd ?? Buffer.alloc(0);
     if (s === undefined || s.closing || !passwd.equals(s.passwd)) {
-      this.enqueue(true, () => {
-        c.send(
-          encodeConnectResponse(
-            { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false },
-            hasReadOnly,
-          ),
-        );
-        c.close();
-      });
+      this.enqueue(
+        true,
+        () => {
+          c.send(
+            encodeConnectResponse(
+              { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: false },
+              hasReadOnly,
+            ),
+          );
+          c.close();
+        },
+        c,
+      );
       return;
     }
     if (s.connection !== null && s.connection !== c) s.connection.close();
@@ -314,20 +324,25 @@ export class ZooServer {
     s.timeoutMs = timeoutMs;
     c.session = s;
     this.touch(s);
-    this.enqueue(true, () => {
-      c.send(
-        encodeConnectResponse(
-          { protocolVersion: 0, timeOut: timeoutMs, sessionId: s.id, passwd: s.passwd, readOnly: false },
-          hasReadOnly,
-        ),
-      );
-    });
+    this.enqueue(
+      true,
+      () => {
+        c.send(
+          encodeConnectResponse(
+            { protocolVersion: 0, timeOut: timeoutMs, sessionId: s.id, passwd: s.passwd, readOnly: false },
+            hasReadOnly,
+          ),
+        );
+      },
+      c,
+    );
   }
 
   // ---- the commit queue ----
 
-  private enqueue(done: boolean, run: () => void): QueueEntry {
-    const e: QueueEntry = { done, run };
+  private enqueue(done: boolean, run: () => void, owner: Connection | null = null): QueueEntry {
+    const e: QueueEntry = { done, run, owner };
+    if (owner !== null) owner.outstanding++;
     this.queue.push(e);
     if (done && this.queue.length === 1) this.drain();
     return e;
@@ -340,6 +355,16 @@ export class ZooServer {
         e.run();
       } catch (err) {
         this.logger.error('failed to send a reply', { err: String(err) });
+      }
+      const o = e.owner;
+      if (o !== null) {
+        o.outstanding--;
+        // Resume reading a throttled connection once half its limit has drained.
+        if (o.onBelowLimit !== null && o.outstanding <= this.config.outstandingLimit >> 1) {
+          const resume = o.onBelowLimit;
+          o.onBelowLimit = null;
+          resume();
+        }
       }
     }
     if (this.queue.length === 0 && this.idleWaiters.length > 0) {
@@ -358,12 +383,16 @@ export class ZooServer {
   /** Sends a read-only reply in order behind every pending write. */
   private reply(c: Connection, started: number, encode: () => Buffer[], after?: () => void): void {
     const chunks = encode();
-    this.enqueue(true, () => {
-      this.record(c, started);
-      c.send(chunks);
-      this.packetsSent++;
-      after?.();
-    });
+    this.enqueue(
+      true,
+      () => {
+        this.record(c, started);
+        c.send(chunks);
+        this.packetsSent++;
+        after?.();
+      },
+      c,
+    );
   }
 
   private record(c: Connection, started: number): void {
@@ -401,22 +430,26 @@ export class ZooServer {
     for (const ev of events) this.watches.trigger(ev.type, ev.path, deliveries);
     const chunks = encode?.(zxid) ?? null;
     const started = this.clock.now();
-    const entry = this.enqueue(false, () => {
-      for (const d of deliveries) {
-        if (d.watcher.closed) continue;
-        if (!this.canSeeEvent(d.watcher, d.path, d.type)) continue;
-        d.watcher.send(
-          encodeNotification(zxid, { type: d.type, state: KeeperState.syncConnected, path: d.path }),
-        );
-        this.packetsSent++;
-      }
-      if (c !== null && chunks !== null) {
-        this.record(c, started);
-        c.send(chunks);
-        this.packetsSent++;
-      }
-      after?.();
-    });
+    const entry = this.enqueue(
+      false,
+      () => {
+        for (const d of deliveries) {
+          if (d.watcher.closed) continue;
+          if (!this.canSeeEvent(d.watcher, d.path, d.type)) continue;
+          d.watcher.send(
+            encodeNotification(zxid, { type: d.type, state: KeeperState.syncConnected, path: d.path }),
+          );
+          this.packetsSent++;
+        }
+        if (c !== null && chunks !== null) {
+          this.record(c, started);
+          c.send(chunks);
+          this.packetsSent++;
+        }
+        after?.();
+      },
+      c,
+    );
     if (this.failed !== null) return zxid;
     this.store.append(hdr, txn).then(
       () => {
@@ -687,21 +720,30 @@ export class ZooServer {
         const node = this.tree.get(path);
         if (node !== undefined && !permitted(node.acl, Perms.read, c.authInfo))
           throw new ZooOpError(ZooErrorCode.NOAUTH);
-        if (req.body.watch) this.watches.addData(path, c);
+        if (req.body.watch) {
+          this.checkWatchCap(c, 'data', path);
+          this.watches.addData(path, c);
+        }
         if (node === undefined) throw new ZooOpError(ZooErrorCode.NONODE);
         ok(OpCode.exists, { stat: statOf(node) });
         return;
       }
       case OpCode.getData: {
         const node = this.readNode(req.body.path, Perms.read, c);
-        if (req.body.watch) this.watches.addData(req.body.path!, c);
+        if (req.body.watch) {
+          this.checkWatchCap(c, 'data', req.body.path!);
+          this.watches.addData(req.body.path!, c);
+        }
         ok(OpCode.getData, { data: node.data, stat: statOf(node) });
         return;
       }
       case OpCode.getChildren:
       case OpCode.getChildren2: {
         const node = this.readNode(req.body.path, Perms.read, c);
-        if (req.body.watch) this.watches.addChild(req.body.path!, c);
+        if (req.body.watch) {
+          this.checkWatchCap(c, 'child', req.body.path!);
+          this.watches.addChild(req.body.path!, c);
+        }
         const children = [...node.children];
         if (req.type === OpCode.getChildren) ok(OpCode.getChildren, { children });
         else ok(OpCode.getChildren2, { children, stat: statOf(node) });
@@ -741,12 +783,18 @@ export class ZooServer {
           try {
             if (op.type === OpCode.getData) {
               const node = this.readNode(op.body.path, Perms.read, c);
-              if (op.body.watch) this.watches.addData(op.body.path!, c);
+              if (op.body.watch) {
+                this.checkWatchCap(c, 'data', op.body.path!);
+                this.watches.addData(op.body.path!, c);
+              }
               return { type: OpCode.getData, body: { data: node.data, stat: statOf(node) } };
             }
             if (op.type === OpCode.getChildren) {
               const node = this.readNode(op.body.path, Perms.read, c);
-              if (op.body.watch) this.watches.addChild(op.body.path!, c);
+              if (op.body.watch) {
+                this.checkWatchCap(c, 'child', op.body.path!);
+                this.watches.addChild(op.body.path!, c);
+              }
               return { type: OpCode.getChildren, body: { children: [...node.children] } };
             }
             throw new ZooOpError(ZooErrorCode.BADARGUMENTS);
@@ -772,6 +820,7 @@ export class ZooServer {
       case OpCode.addWatch: {
         const path = req.body.path;
         if (path === null || path.includes('\0')) throw new ZooOpError(ZooErrorCode.BADARGUMENTS);
+        this.checkWatchCap(c, req.body.mode === 1 ? 'recursive' : 'persistent', path);
         this.watches.addPersistent(path, c, req.body.mode === 1);
         ok(OpCode.addWatch, null);
         return;
@@ -792,6 +841,18 @@ export class ZooServer {
         throw new ZooOpError(ZooErrorCode.UNIMPLEMENTED);
       default:
         throw new ZooOpError(ZooErrorCode.UNIMPLEMENTED);
+    }
+  }
+
+  /** Sluice's per-session watch cap: a new watch beyond it fails the request with THROTTLEDOP. */
+  private checkWatchCap(
+    c: Connection,
+    kind: 'data' | 'child' | 'persistent' | 'recursive',
+    path: string,
+  ): void {
+    const cap = this.config.maxWatchesPerSession;
+    if (cap > 0 && this.watches.countOf(c) >= cap && this.watches.wouldAdd(kind, path, c)) {
+      throw new ZooOpError(ZooErrorCode.THROTTLEDOP);
     }
   }
 
@@ -832,15 +893,27 @@ export class ZooServer {
     for (const p of body.persistentRecursiveWatches ?? [])
       if (p !== null) this.watches.addPersistent(p, c, true);
     const zxid = this.lastZxid;
-    this.enqueue(true, () => {
-      for (const e of events) {
-        c.send(encodeNotification(zxid, { type: e.type, state: KeeperState.syncConnected, path: e.path }));
+    this.enqueue(
+      true,
+      () => {
+        for (const e of events) {
+          c.send(encodeNotification(zxid, { type: e.type, state: KeeperState.syncConnected, path: e.path }));
+          this.packetsSent++;
+        }
+        this.record(c, started);
+        c.send(encodeResponse(Xid.setWatches, zxid, 0, OpCode.setWatches, null));
         this.packetsSent++;
-      }
-      this.record(c, started);
-      c.send(encodeResponse(Xid.setWatches, zxid, 0, OpCode.setWatches, null));
-      this.packetsSent++;
-    });
+      },
+      c,
+    );
+    const cap = this.config.maxWatchesPerSession;
+    if (cap > 0 && this.watches.countOf(c) > cap) {
+      this.logger.warn('setWatches exceeds the per-session watch cap; closing the connection', {
+        sessionId: hex(c.session!.id),
+        cap,
+      });
+      c.close();
+    }
   }
 
   // ---- time ----

@@ -3,6 +3,7 @@
  * ZooServer and its client listener. `stop()` closes connections, then the log.
  */
 import type { Logger } from '../../telemetry/index.ts';
+import { AdminServer } from './admin-server.ts';
 import { TxnStore } from './txn-store.ts';
 import type { ZooConfig } from './zoo-config.ts';
 import { ZooListener } from './zoo-listener.ts';
@@ -22,17 +23,31 @@ export class ZooKeeperServer {
   readonly listener: ZooListener;
   readonly host: string;
   readonly port: number;
+  /** The AdminServer (HTTP commands), when enabled. */
+  readonly admin: AdminServer | null;
 
-  private constructor(server: ZooServer, listener: ZooListener, host: string, port: number) {
+  private constructor(
+    server: ZooServer,
+    listener: ZooListener,
+    host: string,
+    port: number,
+    admin: AdminServer | null,
+  ) {
     this.server = server;
     this.listener = listener;
     this.host = host;
     this.port = port;
+    this.admin = admin;
   }
 
   static async start(options: ZooKeeperServerOptions): Promise<ZooKeeperServer> {
     const { config, logger } = options;
-    const store = await TxnStore.open(config.dataDir, config.dataLogDir, config.forceSync);
+    const store = await TxnStore.open(
+      config.dataDir,
+      config.dataLogDir,
+      config.forceSync,
+      config.juteMaxBuffer,
+    );
     if (store.wal.recovery.truncated !== null) {
       logger.warn('cut a torn transaction log tail', { ...store.wal.recovery.truncated });
     }
@@ -69,11 +84,29 @@ export class ZooKeeperServer {
         servers: config.servers.length,
       });
     }
+    let admin: AdminServer | null = null;
+    if (config.admin !== null) {
+      // Enabled explicitly (see admin.enableServer), so a port that cannot be bound stops startup.
+      admin = new AdminServer({ server, listener, logger, ...config.admin });
+      try {
+        const a = await admin.listen();
+        logger.info('admin server listening', {
+          address: `${a.host}:${a.port}`,
+          adminPort: a.port,
+          commands: config.admin.commandUrl,
+        });
+      } catch (err) {
+        await listener.close();
+        await store.close();
+        throw err;
+      }
+    }
     logger.info('listening', { address: `${bound.host}:${bound.port}`, port: bound.port });
-    return new ZooKeeperServer(server, listener, bound.host, bound.port);
+    return new ZooKeeperServer(server, listener, bound.host, bound.port, admin);
   }
 
   async stop(): Promise<void> {
+    await this.admin?.close();
     await this.listener.close();
     await this.server.store.close();
   }

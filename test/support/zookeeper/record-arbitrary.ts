@@ -4,8 +4,7 @@
  * record. Used by the tests beside it only.
  */
 import fc from 'fast-check';
-import { recordCodecs } from './records.generated.ts';
-import type { JuteType, RecordSchema } from './schema.ts';
+import { type JuteType, type RecordSchema, recordCodecs } from '../../../src/zookeeper/protocol/index.ts';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;

@@ -4,8 +4,7 @@
  * frame.ts, so the round-trip tests check frame.ts's tables. Used by the tests beside it only.
  */
 import fc from 'fast-check';
-import type { RequestType, ResponseType } from './frame.ts';
-import { OpCode } from './op-codes.ts';
+import { OpCode, type RequestType, type ResponseType } from '../../../src/zookeeper/protocol/index.ts';
 import { recordArbitraryByName } from './record-arbitrary.ts';
 
 const rec = (name: string) => recordArbitraryByName(name);

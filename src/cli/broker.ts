@@ -7,6 +7,7 @@ import {
   type LogLevel,
   MetricsServer,
 } from '../telemetry/index.ts';
+import { runUntilSignal } from './run-until-signal.ts';
 
 export interface LogOptions {
   readonly logLevel: LogLevel;
@@ -44,38 +45,6 @@ export async function configLayers(
   return layers;
 }
 
-/**
- * Starts `broker` and runs it until SIGINT or SIGTERM, then stops it gracefully. The handlers are
- * installed before the broker starts, so a signal at any moment stops it cleanly; a second
- * signal during the graceful stop exits at once. `onStarted` runs once the broker listens.
- */
-export async function serveUntilSignal(
-  broker: Broker,
-  logger: Logger,
-  onStarted?: () => void,
-): Promise<void> {
-  let signalled: (signal: NodeJS.Signals) => void = () => {};
-  const signal = new Promise<NodeJS.Signals>((resolve) => {
-    signalled = resolve;
-  });
-  let count = 0;
-  const onSignal = (s: NodeJS.Signals) => {
-    count++;
-    if (count > 1) {
-      logger.warn('second signal: exiting without waiting', { signal: s });
-      process.exit(130);
-    }
-    signalled(s);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  await broker.start();
-  onStarted?.();
-  const s = await signal;
-  logger.info('stopping', { signal: s });
-  await broker.stop();
-}
-
 /** `sluice broker`: the Kafka-compatible broker configured by a server.properties file. */
 export async function brokerCommand(options: BrokerCommandOptions): Promise<void> {
   const layers = await configLayers(options.config, options.override);
@@ -87,10 +56,17 @@ export async function brokerCommand(options: BrokerCommandOptions): Promise<void
   const port = config.metricsPort ?? -1;
   const endpoint =
     port >= 0 ? new MetricsServer({ metrics, port, host: config.metricsHost ?? '0.0.0.0', logger }) : null;
-  await endpoint?.start();
-  try {
-    await serveUntilSignal(broker, logger);
-  } finally {
-    await endpoint?.stop();
-  }
+  await runUntilSignal(
+    {
+      start: async () => {
+        await endpoint?.start();
+        await broker.start();
+      },
+      stop: async () => {
+        await broker.stop();
+        await endpoint?.stop();
+      },
+    },
+    logger,
+  );
 }

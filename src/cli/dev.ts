@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { overridesLayer } from '../config/index.ts';
 import { Broker, resolveBrokerConfig } from '../kafka/broker/index.ts';
 import { resolveZooConfig, ZooKeeperServer } from '../zookeeper/server/index.ts';
-import { type LogOptions, logWarnings, makeLogger, serveUntilSignal } from './broker.ts';
+import { type LogOptions, logWarnings, makeLogger } from './broker.ts';
+import { runUntilSignal } from './run-until-signal.ts';
 
 export interface DevCommandOptions extends LogOptions {
   readonly dataDir: string;
@@ -42,15 +43,12 @@ export async function devCommand(options: DevCommandOptions, out: NodeJS.Writabl
   );
   const zoo = resolveZooConfig([zooLayer]);
   logWarnings(logger, zoo.warnings);
-  const zookeeper = await ZooKeeperServer.start({
-    config: zoo.config,
-    logger: logger.child({ service: 'zookeeper' }),
-  });
-  try {
-    await serveUntilSignal(broker, logger, () => {
+  let zookeeper: ZooKeeperServer | null = null;
+  const started = (zk: ZooKeeperServer) => {
+    {
       const { host: advHost, port } = broker.advertisedAddress();
       const bootstrap = `${advHost.includes(':') ? `[${advHost}]` : advHost}:${port}`;
-      const zkAddress = `${host}:${zookeeper.port}`;
+      const zkAddress = `${host}:${zk.port}`;
       out.write(
         [
           '',
@@ -70,8 +68,24 @@ export async function devCommand(options: DevCommandOptions, out: NodeJS.Writabl
           '',
         ].join('\n'),
       );
-    });
-  } finally {
-    await zookeeper.stop();
-  }
+    }
+  };
+  await runUntilSignal(
+    {
+      start: async (fatal) => {
+        zookeeper = await ZooKeeperServer.start({
+          config: zoo.config,
+          logger: logger.child({ service: 'zookeeper' }),
+          onFatal: fatal,
+        });
+        await broker.start();
+        started(zookeeper);
+      },
+      stop: async () => {
+        await broker.stop();
+        await zookeeper?.stop();
+      },
+    },
+    logger,
+  );
 }

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadPropertiesFile, overridesLayer } from '../config/index.ts';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../telemetry/index.ts';
 import { resolveZooConfig, ZooKeeperServer } from '../zookeeper/server/index.ts';
+import { runUntilSignal } from './run-until-signal.ts';
 
 interface ZookeeperFlags {
   config?: string;
@@ -55,25 +56,18 @@ export function registerZookeeperCommand(program: Command): void {
       for (const w of warnings) {
         logger.warn(w.message, { source: w.line === undefined ? w.source : `${w.source}:${w.line}` });
       }
-      let signalled: (s: NodeJS.Signals | 'fatal') => void = () => {};
-      const stopped = new Promise<NodeJS.Signals | 'fatal'>((resolve) => {
-        signalled = resolve;
-      });
-      let count = 0;
-      const onSignal = (s: NodeJS.Signals) => {
-        count++;
-        if (count > 1) {
-          logger.warn('second signal: exiting without waiting', { signal: s });
-          process.exit(130);
-        }
-        signalled(s);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const zk = await ZooKeeperServer.start({ config, logger, onFatal: () => signalled('fatal') });
-      const reason = await stopped;
-      logger.info('stopping', { reason });
-      await zk.stop();
+      let zk: ZooKeeperServer | null = null;
+      const reason = await runUntilSignal(
+        {
+          start: async (fatal) => {
+            zk = await ZooKeeperServer.start({ config, logger, onFatal: fatal });
+          },
+          stop: async () => {
+            await zk?.stop();
+          },
+        },
+        logger,
+      );
       if (reason === 'fatal') process.exit(1);
     });
 }

@@ -99,7 +99,7 @@ function buildProgram(): Command {
     program
       .command('dev')
       .description(
-        'run a local development broker on 127.0.0.1:9092 with data in ./data (what npm start runs)',
+        'run the single-node platform locally: a broker on 127.0.0.1:9092 and ZooKeeper on 127.0.0.1:2181, data in ./data (what npm start runs)',
       )
       .option('--data-dir <dir>', 'directory for broker data (created if missing)', './data')
       .option('--host <host>', 'address to listen on', '127.0.0.1')

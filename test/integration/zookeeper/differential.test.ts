@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSluice } from '../support/sluice-process.ts';
+import { fourLetterWord, freePort } from '../support/zookeeper-servers.ts';
 
 const PYTHON = '/usr/bin/python3';
 const ZK_SERVER = '/usr/share/zookeeper/bin/zkServer.sh';
@@ -22,31 +22,6 @@ const skip =
   !existsSync(ZK_SERVER) || !existsSync('/usr/bin/java') || !existsSync(PYTHON)
     ? 'Apache ZooKeeper (Debian zookeeper package), java or /usr/bin/python3 missing'
     : false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function ruok(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port }, () => s.write('ruok'));
-    // A server still starting may accept and then say nothing: give up on this attempt.
-    s.setTimeout(2000, () => s.destroy());
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => {
-      out += d;
-    });
-    s.on('close', () => resolve(out === 'imok'));
-    s.on('error', () => resolve(false));
-  });
-}
 
 function runScenario(port: number, scenario: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -78,7 +53,7 @@ test('kazoo sees the same results and stats from Apache ZooKeeper 3.8 and Sluice
     for (let attempt = 0; !up; attempt++) {
       if (apache.exitCode !== null) throw new Error('Apache ZooKeeper exited at start-up');
       if (attempt === 600) throw new Error('Apache ZooKeeper did not answer ruok');
-      up = await ruok(port);
+      up = (await fourLetterWord(port, 'ruok')) === 'imok';
       if (!up) await new Promise((r) => setTimeout(r, 200));
     }
     const theirs = await runScenario(port, 'differential');

@@ -763,11 +763,6 @@ export class ZooKeeperClient {
   }
 
   private decodeReply(frame: Buffer, type: number): { zxid: bigint; err: number; body: unknown } {
-    // Apache ZooKeeper answers addWatch with an ErrorResponse{err: 0} body where the IDL has none:
-    // read the ReplyHeader only (xid int, zxid long, err int).
-    if (type === OpCode.addWatch && frame.length >= 16) {
-      return { zxid: frame.readBigInt64BE(4), err: frame.readInt32BE(12), body: null };
-    }
     return decodeResponse(frame, type as RequestType & keyof ResponseBodies, this.maxFrameBytes);
   }
 

@@ -140,6 +140,13 @@ describe('requests', () => {
 });
 
 describe('responses', () => {
+  test('addWatch is answered with an ErrorResponse{err: 0} body, byte for byte as Apache ZooKeeper 3.8', () => {
+    // Captured from Apache ZooKeeper 3.8.0: xid 1, zxid 1, err 0, then the 4-byte ErrorResponse.
+    const apache = Buffer.from('000000140000000100000000000000010000000000000000', 'hex');
+    assert.deepEqual(Buffer.concat(encodeResponse(1, 1n, 0, OpCode.addWatch, { err: 0 })), apache);
+    assert.deepEqual(decodeResponse(apache.subarray(4), OpCode.addWatch).body, { err: 0 });
+  });
+
   for (const type of REQUEST_TYPES) {
     test(`type ${type} round trips through encodeResponse/decodeResponse`, () => {
       fc.assert(

@@ -441,7 +441,8 @@ export interface ResponseBodies {
   [OpCode.getEphemerals]: GetEphemeralsResponse;
   [OpCode.getAllChildrenNumber]: GetAllChildrenNumberResponse;
   [OpCode.setWatches2]: null;
-  [OpCode.addWatch]: null;
+  /** Not in the IDL: ZooKeeper (3.6+) answers addWatch with an ErrorResponse{err: 0} body. */
+  [OpCode.addWatch]: ErrorResponse;
   [OpCode.whoAmI]: WhoAmIResponse;
   [OpCode.closeSession]: null;
 }
@@ -483,7 +484,7 @@ const responseCodecs = new Map<number, BodyCodec<never>>([
     codec(decodeGetAllChildrenNumberResponse, encodeGetAllChildrenNumberResponse),
   ],
   [OpCode.setWatches2, empty],
-  [OpCode.addWatch, empty],
+  [OpCode.addWatch, codec(decodeErrorResponse, encodeErrorResponse)],
   [OpCode.whoAmI, codec(decodeWhoAmIResponse, encodeWhoAmIResponse)],
   [OpCode.closeSession, empty],
 ] as [number, BodyCodec<never>][]);

@@ -822,7 +822,7 @@ export class ZooServer {
         if (path === null || path.includes('\0')) throw new ZooOpError(ZooErrorCode.BADARGUMENTS);
         this.checkWatchCap(c, req.body.mode === 1 ? 'recursive' : 'persistent', path);
         this.watches.addPersistent(path, c, req.body.mode === 1);
-        ok(OpCode.addWatch, null);
+        ok(OpCode.addWatch, { err: 0 });
         return;
       }
       case OpCode.setWatches:

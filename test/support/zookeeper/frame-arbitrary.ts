@@ -117,7 +117,7 @@ export const responseBodies: Record<ResponseType, fc.Arbitrary<unknown>> = {
   [OpCode.getEphemerals]: rec('GetEphemeralsResponse'),
   [OpCode.getAllChildrenNumber]: rec('GetAllChildrenNumberResponse'),
   [OpCode.setWatches2]: fc.constant(null),
-  [OpCode.addWatch]: fc.constant(null),
+  [OpCode.addWatch]: rec('ErrorResponse'),
   [OpCode.whoAmI]: rec('WhoAmIResponse'),
   [OpCode.closeSession]: fc.constant(null),
 };

@@ -40,6 +40,8 @@ export const FETCH_VERSIONS = { minVersion: 4, maxVersion: 17 } as const;
 
 const READ_COMMITTED = 1;
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+/** Shared by every partition answered without data (never written to). */
+const NO_RECORDS = Buffer.alloc(0);
 
 interface PartitionRead {
   readonly response: FetchResponsePartitionData;
@@ -82,7 +84,7 @@ export function createFetchHandler(state: BrokerState, now: () => number = Date.
               ...defaultFetchResponsePartitionData(),
               partitionIndex: fp.partition,
               abortedTransactions: committed ? [] : null,
-              records: Buffer.alloc(0),
+              records: NO_RECORDS,
             };
             const partition = topic ? state.partitions.partition(topic.name, fp.partition) : undefined;
             if (!partition) {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RecordsBatch } from '@platformatic/kafka';
-import { type ConsumedRecord, formatRecord, formatterOptions, recordsFrom } from './console-consumer.ts';
+import {
+  type ConsumedRecord,
+  formatRecord,
+  formatterOptions,
+  groupSettings,
+  recordsFrom,
+} from './console-consumer.ts';
 
 const rec: ConsumedRecord = {
   partition: 2,
@@ -97,5 +103,67 @@ describe('console-consumer records', () => {
     assert.equal(records[0]!.timestampType, 'LogAppendTime');
     assert.equal(records[0]!.timestamp, 2000n);
     assert.equal(next, 2n);
+  });
+});
+
+describe('console-consumer --group', () => {
+  const props = (entries: [string, string][] = []) => new Map(entries);
+
+  it('without a group id the tool assigns partitions itself', () => {
+    assert.equal(groupSettings({}, props()), undefined);
+  });
+
+  it('--group or group.id; Kafka defaults: latest, auto-commit every 5 s, classic protocol', () => {
+    assert.deepEqual(groupSettings({ group: 'g' }, props()), {
+      group: 'g',
+      reset: 'latest',
+      protocol: 'classic',
+      autoCommit: true,
+      autoCommitIntervalMs: 5000,
+    });
+    assert.equal(groupSettings({}, props([['group.id', 'from-props']]))?.group, 'from-props');
+    assert.equal(groupSettings({ group: 'g' }, props([['group.id', 'g']]))?.group, 'g');
+    assert.throws(
+      () => groupSettings({ group: 'a' }, props([['group.id', 'b']])),
+      /The group ids provided in different places .* do not match\. Detected group ids: 'a', 'b'/,
+    );
+  });
+
+  it('--from-beginning means auto.offset.reset=earliest and conflicts with another reset', () => {
+    assert.equal(groupSettings({ group: 'g', fromBeginning: true }, props())?.reset, 'earliest');
+    assert.equal(groupSettings({ group: 'g' }, props([['auto.offset.reset', 'none']]))?.reset, 'none');
+    assert.throws(
+      () => groupSettings({ group: 'g', fromBeginning: true }, props([['auto.offset.reset', 'latest']])),
+      /Can't simultaneously specify --from-beginning and 'auto.offset.reset=latest'/,
+    );
+    assert.throws(
+      () => groupSettings({ group: 'g' }, props([['auto.offset.reset', 'smallest']])),
+      /earliest, latest or none/,
+    );
+  });
+
+  it('group and partition exclude each other, as in Kafka', () => {
+    assert.throws(
+      () => groupSettings({ group: 'g', partition: 0 }, props()),
+      /^.*Options group and partition cannot be specified together\.$/,
+    );
+  });
+
+  it('group.protocol=consumer, enable.auto.commit=false and the commit interval pass through', () => {
+    const s = groupSettings(
+      { group: 'g' },
+      props([
+        ['group.protocol', 'CONSUMER'],
+        ['enable.auto.commit', 'false'],
+        ['auto.commit.interval.ms', '100'],
+      ]),
+    );
+    assert.equal(s?.protocol, 'consumer');
+    assert.equal(s?.autoCommit, false);
+    assert.equal(s?.autoCommitIntervalMs, 100);
+    assert.throws(
+      () => groupSettings({ group: 'g' }, props([['group.protocol', 'share']])),
+      /classic or consumer/,
+    );
   });
 });

@@ -7,7 +7,9 @@ import {
   clientBaseOptions,
   closeQuietly,
   collectValues,
+  describeClientError,
   exitQuietlyOnClosedStdout,
+  kafkaErrorNames,
   keyValueMap,
   loadClientProperties,
   loadKafkaClient,
@@ -21,7 +23,9 @@ import {
 /**
  * `sluice console-consumer`: kafka-console-consumer.sh. Without `--group` it assigns the
  * partitions itself (all of the topic's, or `--partition N`) and fetches from each leader, so it
- * needs no group coordinator. Records go to stdout as raw bytes, formatted like Kafka's
+ * needs no group coordinator. With `--group` it joins the group (the client library runs the
+ * membership), fetches the partitions the group assigns it, starting at the group's committed
+ * offsets, and commits what it printed. Records go to stdout as raw bytes, formatted like Kafka's
  * DefaultMessageFormatter; "Processed a total of N messages" goes to stderr at the end.
  */
 
@@ -57,7 +61,10 @@ export function registerConsoleConsumerCommand(program: Command): void {
       '--offset <offset>',
       'start offset with --partition: a number, earliest or latest (default latest)',
     )
-    .option('--from-beginning', 'start at the earliest offset rather than the latest')
+    .option(
+      '--from-beginning',
+      'start at the earliest offset rather than the latest (with --group: only where the group has no committed offset)',
+    )
     .option('--max-messages <n>', 'exit after this many records', parseIntFlag('--max-messages', 1))
     .option('--timeout-ms <ms>', 'exit when no record arrived for this long', parseIntFlag('--timeout-ms', 0))
     .option(
@@ -74,7 +81,10 @@ export function registerConsoleConsumerCommand(program: Command): void {
     )
     .option('--consumer-property <key=value>', 'consumer property (repeatable)', collectValues, [])
     .option('--consumer.config <file>', 'consumer properties file (--consumer-property wins over it)')
-    .option('--group <group>', 'consumer group id (not supported yet: consumer groups arrive later)')
+    .option(
+      '--group <group>',
+      'consume as a member of this consumer group, from its committed offsets, committing what is printed',
+    )
     .option('--isolation-level <level>', 'read_uncommitted or read_committed', 'read_uncommitted')
     .action(async (flags: ConsoleConsumerFlags) => {
       exitQuietlyOnClosedStdout();
@@ -236,6 +246,14 @@ function startPosition(flags: ConsoleConsumerFlags): StartAt {
 
 const CONSUMER_PROPERTIES = new Set([
   'group.id',
+  'group.instance.id',
+  'group.protocol',
+  'group.remote.assignor',
+  'session.timeout.ms',
+  'heartbeat.interval.ms',
+  'max.poll.interval.ms',
+  'enable.auto.commit',
+  'auto.commit.interval.ms',
   'auto.offset.reset',
   'fetch.max.wait.ms',
   'fetch.min.bytes',
@@ -243,6 +261,62 @@ const CONSUMER_PROPERTIES = new Set([
   'max.partition.fetch.bytes',
   'isolation.level',
 ]);
+
+type ResetPolicy = 'earliest' | 'latest' | 'none';
+
+/** What the group mode takes from the flags and consumer properties (Kafka's rules and messages). */
+export interface GroupSettings {
+  group: string;
+  reset: ResetPolicy;
+  protocol: 'classic' | 'consumer';
+  autoCommit: boolean;
+  autoCommitIntervalMs: number;
+}
+
+export function groupSettings(
+  flags: Pick<ConsoleConsumerFlags, 'group' | 'partition' | 'fromBeginning'>,
+  props: ReadonlyMap<string, string>,
+): GroupSettings | undefined {
+  const fromProps = props.get('group.id');
+  if (flags.group !== undefined && fromProps !== undefined && flags.group !== fromProps) {
+    throw new InvalidArgumentError(
+      `The group ids provided in different places (directly using '--group', via '--consumer-property', or via '--consumer.config') do not match. Detected group ids: '${flags.group}', '${fromProps}'`,
+    );
+  }
+  const group = flags.group ?? fromProps;
+  if (group === undefined) return undefined;
+  if (flags.partition !== undefined) {
+    throw new InvalidArgumentError('Options group and partition cannot be specified together.');
+  }
+  const reset = (props.get('auto.offset.reset') ?? (flags.fromBeginning === true ? 'earliest' : 'latest'))
+    .trim()
+    .toLowerCase();
+  if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') {
+    throw new InvalidArgumentError(`auto.offset.reset expects earliest, latest or none, got "${reset}"`);
+  }
+  if (flags.fromBeginning === true && reset !== 'earliest') {
+    throw new InvalidArgumentError(
+      `Can't simultaneously specify --from-beginning and 'auto.offset.reset=${reset}', as they are conflicting.`,
+    );
+  }
+  const protocol = (props.get('group.protocol') ?? 'classic').trim().toLowerCase();
+  if (protocol !== 'classic' && protocol !== 'consumer') {
+    throw new InvalidArgumentError(`group.protocol expects classic or consumer, got "${protocol}"`);
+  }
+  const interval = Number(props.get('auto.commit.interval.ms') ?? 5000);
+  if (!Number.isFinite(interval) || interval < 0) {
+    throw new InvalidArgumentError(
+      `auto.commit.interval.ms expects a number of ms, got "${props.get('auto.commit.interval.ms')}"`,
+    );
+  }
+  return {
+    group,
+    reset,
+    protocol,
+    autoCommit: (props.get('enable.auto.commit') ?? 'true').trim().toLowerCase() !== 'false',
+    autoCommitIntervalMs: interval,
+  };
+}
 
 export async function consoleConsumerCommand(
   flags: ConsoleConsumerFlags,
@@ -266,19 +340,13 @@ export async function consoleConsumerCommand(
   if (flags.partition !== undefined && flags.topic === undefined) {
     throw new InvalidArgumentError('--partition needs --topic');
   }
-  const start = startPosition(flags);
   const formatProps = await loadClientProperties(flags.formatterConfig);
   for (const [k, v] of keyValueMap(flags.property, '--property')) formatProps.set(k, v);
   const format = formatterOptions(formatProps);
   const props = await loadClientProperties(flags['consumer.config']);
   for (const [k, v] of keyValueMap(flags.consumerProperty, '--consumer-property')) props.set(k, v);
-  const group = flags.group ?? props.get('group.id');
-  if (group !== undefined) {
-    throw new ToolError(
-      `--group ${group}: consumer groups are not supported by Sluice yet (the broker has no group coordinator); ` +
-        'consume without --group (all partitions, or --partition N with --offset)',
-    );
-  }
+  const group = groupSettings(flags, props);
+  const start = startPosition(flags);
   const isolation = (props.get('isolation.level') ?? flags.isolationLevel).trim().toLowerCase();
   if (isolation !== 'read_uncommitted' && isolation !== 'read_committed') {
     throw new InvalidArgumentError(
@@ -294,35 +362,94 @@ export async function consoleConsumerCommand(
   const baseOptions = clientBaseOptions(bootstrap, props, 'console-consumer', CONSUMER_PROPERTIES, (l) =>
     err(`WARN ${l}\n`),
   );
-  const consumer = new (await loadKafkaClient()).Consumer({
-    ...baseOptions,
-    // The client requires a group id even for plain fetches; it is never sent to a coordinator.
-    groupId: `console-consumer-${randomUUID()}`,
-  });
+  const kafka = await loadKafkaClient();
+  const consumer: Consumer =
+    group === undefined
+      ? new kafka.Consumer({
+          ...baseOptions,
+          // The client requires a group id even for plain fetches; it is never sent to a coordinator.
+          groupId: `console-consumer-${randomUUID()}`,
+        })
+      : group.protocol === 'consumer'
+        ? new kafka.Consumer({
+            ...baseOptions,
+            groupId: group.group,
+            groupProtocol: 'consumer',
+            autocommit: false,
+            ...(props.has('group.instance.id') ? { groupInstanceId: props.get('group.instance.id')! } : {}),
+            ...(props.has('group.remote.assignor')
+              ? { groupRemoteAssignor: props.get('group.remote.assignor')! }
+              : {}),
+            rebalanceTimeout: num('max.poll.interval.ms', 300_000),
+          })
+        : new kafka.Consumer({
+            ...baseOptions,
+            groupId: group.group,
+            autocommit: false,
+            ...(props.has('group.instance.id') ? { groupInstanceId: props.get('group.instance.id')! } : {}),
+            // Kafka's consumer defaults, rather than the client library's.
+            sessionTimeout: num('session.timeout.ms', 45_000),
+            heartbeatInterval: num('heartbeat.interval.ms', 3_000),
+            rebalanceTimeout: num('max.poll.interval.ms', 300_000),
+          });
 
   let processed = 0;
+  let source: PartitionSource | undefined;
+  const startedAt = Date.now();
+  let commitError: unknown;
   try {
-    const assigned = await assign(consumer, baseOptions, flags, start);
-    let lastRecordAt = Date.now();
+    const topics = await resolveTopics(baseOptions, flags);
+    if (group === undefined) {
+      source = new FixedPartitions(await assign(consumer, topics, flags.partition, start));
+    } else {
+      const g = new GroupPartitions(consumer, topics, group, err);
+      source = g;
+      if (!(await g.join(signal, flags.timeoutMs, startedAt))) {
+        if (!signal.aborted) {
+          err(
+            `ERROR Error processing message, terminating consumer process: no record within ${flags.timeoutMs} ms (the group was still joining)\n`,
+          );
+        }
+        return;
+      }
+    }
+    let lastRecordAt = startedAt;
     const done = () => signal.aborted || (flags.maxMessages !== undefined && processed >= flags.maxMessages);
     while (!done()) {
+      const assigned = await source.partitions();
       const byLeader = new Map<number, Assigned[]>();
       for (const a of assigned) byLeader.set(a.leader, [...(byLeader.get(a.leader) ?? []), a]);
       const roundStart = Date.now();
       const rounds = await Promise.all(
-        [...byLeader].map(([node, parts]) => fetchRound(consumer, node, parts, maxWaitMs, isolation, num)),
+        [...byLeader].map(([node, parts]) =>
+          fetchRound(consumer, node, parts, maxWaitMs, isolation, num, source!.outOfRange.bind(source)),
+        ),
       );
       let got = 0;
-      for (const records of rounds) {
+      for (const round of rounds) {
         const chunks: Buffer[] = [];
-        for (const r of records) {
-          if (flags.maxMessages !== undefined && processed >= flags.maxMessages) break;
-          chunks.push(formatRecord(r, format));
-          processed++;
-          got++;
+        const delivered: [Assigned, bigint][] = [];
+        for (const { a, records } of round) {
+          let last: bigint | undefined;
+          let all = true;
+          for (const r of records) {
+            if (flags.maxMessages !== undefined && processed >= flags.maxMessages) {
+              all = false;
+              break;
+            }
+            chunks.push(formatRecord(r, format));
+            last = r.offset;
+            processed++;
+            got++;
+          }
+          // Everything fetched was printed: the position (past control batches too) is consumed.
+          if (all) delivered.push([a, a.next]);
+          else if (last !== undefined) delivered.push([a, last + 1n]);
         }
         if (chunks.length > 0 && !(await write(out, Buffer.concat(chunks)))) return;
+        for (const [a, next] of delivered) source.delivered(a, next);
       }
+      await source.commit(false);
       if (got > 0) {
         lastRecordAt = Date.now();
         continue;
@@ -334,14 +461,23 @@ export async function consoleConsumerCommand(
         break;
       }
       if (Date.now() - roundStart < maxWaitMs / 2) {
-        // A broker that answers empty fetches at once (no long poll) must not make this spin.
+        // A broker that answers empty fetches at once (no long poll), or a member without
+        // partitions, must not make this spin.
         await sleep(Math.min(100, maxWaitMs), undefined, { signal }).catch(() => {});
       }
     }
   } finally {
+    try {
+      // What was printed is committed before leaving, so the next member starts after it.
+      await source?.commit(true);
+    } catch (e) {
+      commitError = e;
+    }
     err(`Processed a total of ${processed} messages\n`);
+    await source?.close();
     await closeQuietly(consumer);
   }
+  if (commitError !== undefined) throw commitError;
 }
 
 /** Writes with backpressure; false when stdout is gone (for example `| head`). */
@@ -369,25 +505,284 @@ async function listTopics(options: ClientBaseOptions): Promise<string[]> {
   }
 }
 
+/** --topic, or the topics --include matches now (resolved once, at start). */
+async function resolveTopics(options: ClientBaseOptions, flags: ConsoleConsumerFlags): Promise<string[]> {
+  if (flags.topic !== undefined) return [flags.topic];
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${flags.include})$`);
+  } catch (e) {
+    throw new InvalidArgumentError(`--include: ${(e as Error).message}`);
+  }
+  const topics = (await listTopics(options)).filter((t) => re.test(t)).sort();
+  if (topics.length === 0) throw new ToolError(`no topic matches --include ${flags.include}`);
+  return topics;
+}
+
+/** Where the partitions to fetch come from: fixed (no group) or a group's assignment. */
+interface PartitionSource {
+  /** The partitions to fetch now; a group's assignment may change between rounds. */
+  partitions(): Promise<Assigned[]>;
+  /** The records of `a` before `next` were printed. */
+  delivered(a: Assigned, next: bigint): void;
+  /** Commits what was printed when due (`final`: now, before leaving). */
+  commit(final: boolean): Promise<void>;
+  /** A fetch of `parts` failed with OFFSET_OUT_OF_RANGE: true when positions were reset. */
+  outOfRange(parts: readonly Assigned[]): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+class FixedPartitions implements PartitionSource {
+  readonly #assigned: Assigned[];
+  constructor(assigned: Assigned[]) {
+    this.#assigned = assigned;
+  }
+  async partitions(): Promise<Assigned[]> {
+    return this.#assigned;
+  }
+  delivered(): void {}
+  async commit(): Promise<void> {}
+  async outOfRange(): Promise<boolean> {
+    // Without a group there is no reset policy: --offset past the end is the user's error.
+    return false;
+  }
+  async close(): Promise<void> {}
+}
+
+interface GroupPosition extends Assigned {
+  /** The group's committed offset (-1: none). */
+  committed: bigint;
+  /** Everything before this offset was printed. */
+  consumed: bigint;
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * A consumer group member: the client library joins the group and heartbeats; this class follows
+ * the assignment it receives, positions new partitions at the group's committed offset (or by
+ * auto.offset.reset), and commits what was printed, every auto.commit.interval.ms and on exit.
+ */
+class GroupPartitions implements PartitionSource {
+  readonly #consumer: Consumer;
+  readonly #topics: string[];
+  readonly #settings: GroupSettings;
+  readonly #err: (s: string) => void;
+  readonly #positions = new Map<string, GroupPosition>();
+  #lastCommit = Date.now();
+  #fatal: unknown;
+  #stream: { close(): Promise<void>; on(e: 'error', l: (err: Error) => void): unknown } | undefined;
+
+  constructor(consumer: Consumer, topics: string[], settings: GroupSettings, err: (s: string) => void) {
+    this.#consumer = consumer;
+    this.#topics = topics;
+    this.#settings = settings;
+    this.#err = err;
+    // A failed rejoin is reported as an 'error' event; without a listener it would crash the process.
+    consumer.on('error', (e: unknown) => {
+      this.#fatal = e;
+    });
+  }
+
+  /** Joins the group; false when stopped (signal, or --timeout-ms elapsed) before the join completed. */
+  async join(signal: AbortSignal, timeoutMs: number | undefined, startedAt: number): Promise<boolean> {
+    const joining =
+      this.#settings.protocol === 'consumer'
+        ? // The client reaches the KIP-848 protocol only through consume(); the stream is never
+          // read (it fetches only when read), it just keeps the subscription alive.
+          this.#consumer.consume({ topics: this.#topics, autocommit: false }).then((stream) => {
+            this.#stream = stream;
+            stream.on('error', (e: Error) => {
+              this.#fatal = e;
+            });
+          })
+        : (() => {
+            this.#consumer.topics.trackAll(...this.#topics);
+            return this.#consumer.joinGroup({});
+          })();
+    let stop: () => void = () => {};
+    const stopped = new Promise<false>((resolve) => {
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => resolve(false), Math.max(0, startedAt + timeoutMs - Date.now()));
+      const onAbort = () => resolve(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+      stop = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      };
+    });
+    try {
+      return await Promise.race([joining.then(() => true as const), stopped]);
+    } catch (e) {
+      throw toolError(e, `joining group '${this.#settings.group}'`);
+    } finally {
+      stop();
+      joining.catch(() => {});
+    }
+  }
+
+  async partitions(): Promise<Assigned[]> {
+    if (this.#fatal !== undefined) throw toolError(this.#fatal, `group '${this.#settings.group}'`);
+    const target = new Map<string, { topic: string; partition: number }>();
+    for (const a of this.#consumer.assignments ?? []) {
+      for (const partition of a.partitions)
+        target.set(partitionKey(a.topic, partition), { topic: a.topic, partition });
+    }
+    const revoked = [...this.#positions].filter(([key]) => !target.has(key));
+    if (revoked.length > 0) {
+      // Hand over what was printed from the partitions moving to another member.
+      await this.#commitPositions(
+        revoked.map(([, p]) => p),
+        false,
+      );
+      for (const [key] of revoked) this.#positions.delete(key);
+    }
+    const added = [...target].filter(([key]) => !this.#positions.has(key)).map(([, tp]) => tp);
+    if (added.length > 0) await this.#position(added);
+    return [...this.#positions.values()];
+  }
+
+  async #position(added: { topic: string; partition: number }[]): Promise<void> {
+    const topics = [...new Set(added.map((tp) => tp.topic))];
+    let md: Awaited<ReturnType<Consumer['metadata']>>;
+    let committed: Awaited<ReturnType<Consumer['listCommittedOffsets']>>;
+    const partitionsOf = (topic: string) =>
+      added.filter((tp) => tp.topic === topic).map((tp) => tp.partition);
+    try {
+      md = await this.#consumer.metadata({ topics, forceUpdate: true });
+      committed = await this.#consumer.listCommittedOffsets({
+        topics: topics.map((topic) => ({ topic, partitions: partitionsOf(topic) })),
+      });
+    } catch (e) {
+      throw toolError(e, `offsets of group '${this.#settings.group}'`);
+    }
+    const positions: GroupPosition[] = [];
+    for (const { topic, partition } of added) {
+      const t = md.topics.get(topic);
+      const p = t?.partitions[partition];
+      if (t === undefined || p === undefined) {
+        throw new ToolError(`UNKNOWN_TOPIC_OR_PARTITION (topic '${topic}' partition ${partition})`);
+      }
+      const c = committed.get(topic)?.[partition] ?? -1n;
+      positions.push({
+        topic,
+        topicId: t.id,
+        partition,
+        leader: p.leader,
+        next: c,
+        committed: c,
+        consumed: c,
+      });
+    }
+    await this.#resetPositions(positions.filter((p) => p.next < 0n));
+    for (const p of positions) this.#positions.set(partitionKey(p.topic, p.partition), p);
+  }
+
+  /** auto.offset.reset for positions without a valid offset. */
+  async #resetPositions(positions: GroupPosition[]): Promise<void> {
+    if (positions.length === 0) return;
+    if (this.#settings.reset === 'none') {
+      throw new ToolError(
+        `Undefined offset with no reset policy for partitions: [${positions.map((p) => `${p.topic}-${p.partition}`).join(', ')}]`,
+      );
+    }
+    const partitions: Record<string, number[]> = {};
+    for (const p of positions) partitions[p.topic] = [...(partitions[p.topic] ?? []), p.partition];
+    let offsets: Awaited<ReturnType<Consumer['listOffsetsWithTimestamps']>>;
+    try {
+      offsets = await this.#consumer.listOffsetsWithTimestamps({
+        topics: Object.keys(partitions),
+        partitions,
+        timestamp: this.#settings.reset === 'earliest' ? -2n : -1n,
+      });
+    } catch (e) {
+      throw toolError(e, `listing offsets of '${Object.keys(partitions).join(',')}'`);
+    }
+    for (const p of positions) {
+      const o = offsets.get(p.topic)?.get(p.partition)?.offset;
+      if (o === undefined)
+        throw new ToolError(
+          `no ${this.#settings.reset} offset for topic '${p.topic}' partition ${p.partition}`,
+        );
+      p.next = o;
+      p.consumed = o;
+    }
+  }
+
+  async outOfRange(parts: readonly Assigned[]): Promise<boolean> {
+    const mine = parts
+      .map((a) => this.#positions.get(partitionKey(a.topic, a.partition)))
+      .filter((p): p is GroupPosition => p !== undefined);
+    if (mine.length === 0) return false;
+    const topics = [...new Set(mine.map((p) => p.topic))];
+    const partitions: Record<string, number[]> = {};
+    for (const p of mine) partitions[p.topic] = [...(partitions[p.topic] ?? []), p.partition];
+    const [earliest, latest] = await Promise.all(
+      [-2n, -1n].map((timestamp) =>
+        this.#consumer.listOffsetsWithTimestamps({ topics, partitions, timestamp }),
+      ),
+    );
+    const outside = mine.filter((p) => {
+      const lo = earliest!.get(p.topic)?.get(p.partition)?.offset;
+      const hi = latest!.get(p.topic)?.get(p.partition)?.offset;
+      return lo === undefined || hi === undefined || p.next < lo || p.next > hi;
+    });
+    if (outside.length === 0 || this.#settings.reset === 'none') return false;
+    for (const p of outside) {
+      this.#err(
+        `WARN offset ${p.next} is out of range for topic '${p.topic}' partition ${p.partition}; resetting to the ${this.#settings.reset} offset\n`,
+      );
+    }
+    await this.#resetPositions(outside);
+    return true;
+  }
+
+  delivered(a: Assigned, next: bigint): void {
+    const p = this.#positions.get(partitionKey(a.topic, a.partition));
+    if (p !== undefined && next > p.consumed) p.consumed = next;
+  }
+
+  async commit(final: boolean): Promise<void> {
+    if (!final && Date.now() - this.#lastCommit < this.#settings.autoCommitIntervalMs) return;
+    this.#lastCommit = Date.now();
+    await this.#commitPositions([...this.#positions.values()], final);
+  }
+
+  async #commitPositions(positions: GroupPosition[], final: boolean): Promise<void> {
+    if (!this.#settings.autoCommit) return;
+    const due = positions.filter((p) => p.consumed >= 0n && p.consumed !== p.committed);
+    if (due.length === 0) return;
+    try {
+      await this.#consumer.commit({
+        offsets: due.map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          offset: p.consumed,
+          leaderEpoch: -1,
+        })),
+      });
+      for (const p of due) p.committed = p.consumed;
+    } catch (e) {
+      const line = describeClientError(e, `committing offsets of group '${this.#settings.group}'`);
+      // A periodic commit that fails is retried at the next one; the last one must not fail silently.
+      if (final) throw new ToolError(line, { cause: e });
+      this.#err(`WARN ${line}\n`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#stream !== undefined) await this.#stream.close().catch(() => {});
+  }
+}
+
 async function assign(
   consumer: Consumer,
-  options: ClientBaseOptions,
-  flags: ConsoleConsumerFlags,
+  topics: string[],
+  onlyPartition: number | undefined,
   start: StartAt,
 ): Promise<Assigned[]> {
-  let topics: string[];
-  if (flags.topic !== undefined) {
-    topics = [flags.topic];
-  } else {
-    let re: RegExp;
-    try {
-      re = new RegExp(`^(?:${flags.include})$`);
-    } catch (e) {
-      throw new InvalidArgumentError(`--include: ${(e as Error).message}`);
-    }
-    topics = (await listTopics(options)).filter((t) => re.test(t)).sort();
-    if (topics.length === 0) throw new ToolError(`no topic matches --include ${flags.include}`);
-  }
   let md: Awaited<ReturnType<Consumer['metadata']>>;
   try {
     md = await consumer.metadata({ topics, forceUpdate: true });
@@ -399,9 +794,7 @@ async function assign(
     const t = md.topics.get(topic);
     if (t === undefined) throw new ToolError(`UNKNOWN_TOPIC_OR_PARTITION (topic '${topic}'): no such topic`);
     const partitions =
-      flags.partition !== undefined
-        ? [flags.partition]
-        : Array.from({ length: t.partitionsCount }, (_, i) => i);
+      onlyPartition !== undefined ? [onlyPartition] : Array.from({ length: t.partitionsCount }, (_, i) => i);
     for (const partition of partitions) {
       const p = t.partitions[partition];
       if (p === undefined) {
@@ -442,6 +835,7 @@ async function assign(
   return assigned;
 }
 
+/** One fetch from one leader; the records of each partition, and each partition's position advanced. */
 async function fetchRound(
   consumer: Consumer,
   node: number,
@@ -449,7 +843,8 @@ async function fetchRound(
   maxWaitMs: number,
   isolation: string,
   num: (key: string, fallback: number) => number,
-): Promise<ConsumedRecord[]> {
+  onOutOfRange: (parts: readonly Assigned[]) => Promise<boolean>,
+): Promise<{ a: Assigned; records: ConsumedRecord[] }[]> {
   const byTopicId = new Map<string, Assigned[]>();
   for (const a of parts) byTopicId.set(a.topicId, [...(byTopicId.get(a.topicId) ?? []), a]);
   let response: Awaited<ReturnType<Consumer['fetch']>>;
@@ -472,6 +867,7 @@ async function fetchRound(
       })),
     });
   } catch (e) {
+    if (kafkaErrorNames(e).has('OFFSET_OUT_OF_RANGE') && (await onOutOfRange(parts))) return [];
     const only = parts.length === 1 ? parts[0]! : undefined;
     throw toolError(
       e,
@@ -480,7 +876,7 @@ async function fetchRound(
         : `topic '${only.topic}' partition ${only.partition}`,
     );
   }
-  const records: ConsumedRecord[] = [];
+  const out: { a: Assigned; records: ConsumedRecord[] }[] = [];
   for (const t of response.responses) {
     const as = byTopicId.get(t.topicId) ?? [];
     for (const p of t.partitions) {
@@ -488,8 +884,8 @@ async function fetchRound(
       if (a === undefined || p.records === undefined) continue;
       const got = recordsFrom(p.records, a.partition, a.next);
       a.next = got.next;
-      records.push(...got.records);
+      out.push({ a, records: got.records });
     }
   }
-  return records;
+  return out;
 }

@@ -7,6 +7,7 @@ import { brokerCommand } from './broker.ts';
 import { registerConfigsCommand } from './configs.ts';
 import { registerConsoleConsumerCommand } from './console-consumer.ts';
 import { registerConsoleProducerCommand } from './console-producer.ts';
+import { registerConsumerGroupsCommand } from './consumer-groups.ts';
 import { devCommand } from './dev.ts';
 import { registerGetOffsetsCommand } from './get-offsets.ts';
 import { registerTopicsCommand } from './topics.ts';
@@ -113,6 +114,7 @@ function buildProgram(): Command {
   registerTopicsCommand(program);
   registerConsoleProducerCommand(program);
   registerConsoleConsumerCommand(program);
+  registerConsumerGroupsCommand(program);
   registerGetOffsetsCommand(program);
   registerConfigsCommand(program);
   registerZookeeperCommand(program);

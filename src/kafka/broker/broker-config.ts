@@ -227,6 +227,103 @@ export const brokerConfigDef = defineConfig({
     importance: 'low',
     doc: 'A producer id with no write for this long is forgotten (its duplicates are no longer detected).',
   },
+  'offsets.topic.num.partitions': {
+    type: 'int',
+    default: 50,
+    validator: atLeast(1),
+    importance: 'high',
+    doc: 'Partitions of the internal __consumer_offsets topic (fixed once it exists: a group id maps to one of them).',
+  },
+  'offsets.topic.replication.factor': {
+    type: 'int',
+    default: 3,
+    validator: range(1, 32767),
+    importance: 'high',
+    doc: 'Replication factor of __consumer_offsets. Accepted for compatibility; a single Sluice node keeps one replica whatever the value.',
+  },
+  'offsets.retention.minutes': {
+    type: 'int',
+    default: 10080,
+    validator: atLeast(1),
+    importance: 'high',
+    doc: 'Committed offsets of a group are removed this long after the group became empty (or, for standalone commits, after the commit).',
+  },
+  'offsets.retention.check.interval.ms': {
+    type: 'long',
+    default: 600000,
+    validator: atLeast(1),
+    importance: 'high',
+    doc: 'How often expired offsets are looked for.',
+  },
+  'offset.metadata.max.bytes': {
+    type: 'int',
+    default: 4096,
+    validator: atLeast(0),
+    importance: 'high',
+    doc: 'Largest metadata string of a committed offset (longer ones get OFFSET_METADATA_TOO_LARGE).',
+  },
+  'group.initial.rebalance.delay.ms': {
+    type: 'int',
+    default: 3000,
+    validator: atLeast(0),
+    importance: 'medium',
+    doc: 'How long an empty classic group waits for more members before its first rebalance (extended while members keep joining, up to the rebalance timeout).',
+  },
+  'group.min.session.timeout.ms': {
+    type: 'int',
+    default: 6000,
+    validator: atLeast(0),
+    importance: 'medium',
+    doc: 'Smallest session timeout a classic group member may ask for.',
+  },
+  'group.max.session.timeout.ms': {
+    type: 'int',
+    default: 1800000,
+    validator: atLeast(0),
+    importance: 'medium',
+    doc: 'Largest session timeout a classic group member may ask for.',
+  },
+  'group.max.size': {
+    type: 'int',
+    default: 2147483647,
+    validator: atLeast(1),
+    importance: 'medium',
+    doc: 'Most members a classic group may have (more get GROUP_MAX_SIZE_REACHED).',
+  },
+  'group.coordinator.rebalance.protocols': {
+    type: 'list',
+    default: ['classic', 'consumer'],
+    importance: 'medium',
+    doc: 'Group protocols the coordinator serves: classic (JoinGroup/SyncGroup) and consumer (KIP-848 ConsumerGroupHeartbeat).',
+  },
+  'group.consumer.session.timeout.ms': {
+    type: 'int',
+    default: 45000,
+    validator: atLeast(1),
+    importance: 'medium',
+    doc: 'Session timeout of KIP-848 consumer group members.',
+  },
+  'group.consumer.heartbeat.interval.ms': {
+    type: 'int',
+    default: 5000,
+    validator: atLeast(1),
+    importance: 'medium',
+    doc: 'Heartbeat interval given to KIP-848 consumer group members.',
+  },
+  'group.consumer.assignors': {
+    type: 'list',
+    default: ['uniform', 'range'],
+    validator: nonEmptyList(),
+    importance: 'medium',
+    doc: 'Server-side assignors of KIP-848 consumer groups; the first is the default.',
+  },
+  'group.consumer.max.size': {
+    type: 'int',
+    default: 2147483647,
+    validator: atLeast(1),
+    importance: 'medium',
+    doc: 'Most members a KIP-848 consumer group may have.',
+  },
   'sluice.metrics.port': {
     type: 'int',
     default: -1,
@@ -290,7 +387,44 @@ export interface BrokerConfig {
   readonly retentionCheckIntervalMs?: number;
   /** Raw values of the keys set explicitly (file or overrides): DescribeConfigs, `log.*` defaults. */
   readonly explicit?: ReadonlyMap<string, string>;
+  /** The group coordinator's keys (`offsets.*`, `group.*`); Kafka's defaults when absent. */
+  readonly groups?: GroupConfig;
 }
+
+/** The group coordinator's configuration (`offsets.*`, `offset.metadata.max.bytes`, `group.*`). */
+export interface GroupConfig {
+  readonly offsetsTopicNumPartitions: number;
+  readonly offsetsTopicReplicationFactor: number;
+  readonly offsetsRetentionMs: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
+  readonly offsetMetadataMaxBytes: number;
+  readonly initialRebalanceDelayMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  readonly maxSize: number;
+  readonly rebalanceProtocols: readonly string[];
+  readonly consumerSessionTimeoutMs: number;
+  readonly consumerHeartbeatIntervalMs: number;
+  readonly consumerAssignors: readonly string[];
+  readonly consumerMaxSize: number;
+}
+
+export const GROUP_CONFIG_DEFAULTS: GroupConfig = {
+  offsetsTopicNumPartitions: 50,
+  offsetsTopicReplicationFactor: 3,
+  offsetsRetentionMs: 10080 * 60_000,
+  offsetsRetentionCheckIntervalMs: 600_000,
+  offsetMetadataMaxBytes: 4096,
+  initialRebalanceDelayMs: 3000,
+  minSessionTimeoutMs: 6000,
+  maxSessionTimeoutMs: 1_800_000,
+  maxSize: 2147483647,
+  rebalanceProtocols: ['classic', 'consumer'],
+  consumerSessionTimeoutMs: 45_000,
+  consumerHeartbeatIntervalMs: 5000,
+  consumerAssignors: ['uniform', 'range'],
+  consumerMaxSize: 2147483647,
+};
 
 export interface ResolvedBrokerConfig {
   readonly config: BrokerConfig;
@@ -487,6 +621,22 @@ export function resolveBrokerConfig(
       metricsHost: v['sluice.metrics.host'],
       retentionCheckIntervalMs: v['log.retention.check.interval.ms'],
       explicit: new Map(parsed.raw),
+      groups: {
+        offsetsTopicNumPartitions: v['offsets.topic.num.partitions'],
+        offsetsTopicReplicationFactor: v['offsets.topic.replication.factor'],
+        offsetsRetentionMs: v['offsets.retention.minutes'] * 60_000,
+        offsetsRetentionCheckIntervalMs: v['offsets.retention.check.interval.ms'],
+        offsetMetadataMaxBytes: v['offset.metadata.max.bytes'],
+        initialRebalanceDelayMs: v['group.initial.rebalance.delay.ms'],
+        minSessionTimeoutMs: v['group.min.session.timeout.ms'],
+        maxSessionTimeoutMs: v['group.max.session.timeout.ms'],
+        maxSize: v['group.max.size'],
+        rebalanceProtocols: v['group.coordinator.rebalance.protocols'],
+        consumerSessionTimeoutMs: v['group.consumer.session.timeout.ms'],
+        consumerHeartbeatIntervalMs: v['group.consumer.heartbeat.interval.ms'],
+        consumerAssignors: v['group.consumer.assignors'],
+        consumerMaxSize: v['group.consumer.max.size'],
+      },
     },
     warnings: parsed.warnings,
   };

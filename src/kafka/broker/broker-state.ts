@@ -2,6 +2,7 @@ import type { Metrics } from '../../telemetry/index.ts';
 import { batchRecordsCount, ErrorCode, nextBatchSize } from '../protocol/index.ts';
 import type { BrokerConfig } from './broker-config.ts';
 import type { BrokerConfigValue } from './dynamic-broker-configs.ts';
+import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { PartitionManager } from './partition-manager.ts';
 
 /** An address clients reach this node at, per listener. */
@@ -18,6 +19,8 @@ export interface BrokerState {
   readonly clusterId: string;
   readonly config: BrokerConfig;
   readonly partitions: PartitionManager;
+  /** Consumer groups and committed offsets (classic and KIP-848); only after `start()`. */
+  readonly groups: GroupCoordinator;
   readonly metrics: Metrics;
   /** This node's endpoint on `listenerName`, or undefined when it has no such listener. */
   endpoint(listenerName: string): NodeEndpoint | undefined;

@@ -63,6 +63,15 @@ describe('Broker (in process)', () => {
           '1:4-17', // Fetch
           '2:1-9', // ListOffsets
           '3:0-12', // Metadata
+          '8:0-9', // OffsetCommit
+          '9:0-9', // OffsetFetch
+          '10:0-6', // FindCoordinator
+          '11:0-9', // JoinGroup
+          '12:0-4', // Heartbeat
+          '13:0-5', // LeaveGroup
+          '14:0-5', // SyncGroup
+          '15:0-5', // DescribeGroups
+          '16:0-5', // ListGroups
           '18:0-4', // ApiVersions
           '19:0-7', // CreateTopics
           '20:0-6', // DeleteTopics
@@ -73,9 +82,13 @@ describe('Broker (in process)', () => {
           '33:0-2', // AlterConfigs
           '35:0-4', // DescribeLogDirs
           '37:0-3', // CreatePartitions
+          '42:0-2', // DeleteGroups
           '44:0-1', // IncrementalAlterConfigs
+          '47:0-0', // OffsetDelete
           '60:0-1', // DescribeCluster
           '61:0-0', // DescribeProducers
+          '68:0-1', // ConsumerGroupHeartbeat
+          '69:0-0', // ConsumerGroupDescribe
         ],
       );
     }

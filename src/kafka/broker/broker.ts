@@ -4,30 +4,52 @@ import { type BoundAddress, TcpServer } from '../../net/index.ts';
 import { type LogConfig, logConfigFromProperties } from '../../storage/index.ts';
 import { type Logger, type LogSizeSample, type Metrics, noopMetrics } from '../../telemetry/index.ts';
 import type { ApiHandler } from './api-handler.ts';
-import { type BrokerConfig, brokerConfigValues, type ClientListener } from './broker-config.ts';
+import {
+  type BrokerConfig,
+  brokerConfigValues,
+  type ClientListener,
+  GROUP_CONFIG_DEFAULTS,
+  type GroupConfig,
+} from './broker-config.ts';
 import type { BrokerState, NodeEndpoint } from './broker-state.ts';
 import {
   type BrokerConfigValue,
   DynamicBrokerConfigs,
   layeredBrokerConfigs,
 } from './dynamic-broker-configs.ts';
+import { ConsumerGroup } from './group/consumer-group.ts';
+import { DurableGroupStore } from './group/durable-group-store.ts';
+import { GroupCoordinator, type GroupTopics } from './group/group-coordinator.ts';
 import { createAlterConfigsHandler } from './handlers/alter-configs.ts';
 import { createApiVersionsHandler } from './handlers/api-versions.ts';
 import { createCreatePartitionsHandler } from './handlers/create-partitions.ts';
 import { createCreateTopicsHandler } from './handlers/create-topics.ts';
+import { createConsumerGroupDescribeHandler } from './handlers/consumer-group-describe.ts';
+import { createConsumerGroupHeartbeatHandler } from './handlers/consumer-group-heartbeat.ts';
+import { createDeleteGroupsHandler } from './handlers/delete-groups.ts';
 import { createDeleteRecordsHandler } from './handlers/delete-records.ts';
 import { createDeleteTopicsHandler } from './handlers/delete-topics.ts';
 import { createDescribeClusterHandler } from './handlers/describe-cluster.ts';
 import { createDescribeConfigsHandler } from './handlers/describe-configs.ts';
+import { createDescribeGroupsHandler } from './handlers/describe-groups.ts';
 import { createDescribeLogDirsHandler } from './handlers/describe-log-dirs.ts';
 import { createDescribeProducersHandler } from './handlers/describe-producers.ts';
 import { createFetchHandler } from './handlers/fetch.ts';
+import { createFindCoordinatorHandler } from './handlers/find-coordinator.ts';
+import { createHeartbeatHandler } from './handlers/heartbeat.ts';
 import { createIncrementalAlterConfigsHandler } from './handlers/incremental-alter-configs.ts';
 import { createInitProducerIdHandler } from './handlers/init-producer-id.ts';
+import { createJoinGroupHandler } from './handlers/join-group.ts';
+import { createLeaveGroupHandler } from './handlers/leave-group.ts';
+import { createListGroupsHandler } from './handlers/list-groups.ts';
 import { createListOffsetsHandler } from './handlers/list-offsets.ts';
 import { createMetadataHandler } from './handlers/metadata.ts';
+import { createOffsetCommitHandler } from './handlers/offset-commit.ts';
+import { createOffsetDeleteHandler } from './handlers/offset-delete.ts';
+import { createOffsetFetchHandler } from './handlers/offset-fetch.ts';
 import { createOffsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.ts';
 import { createProduceHandler } from './handlers/produce.ts';
+import { createSyncGroupHandler } from './handlers/sync-group.ts';
 import { ensureMetaProperties } from './meta-properties.ts';
 import { PartitionManager } from './partition-manager.ts';
 import { RequestRouter } from './request-router.ts';
@@ -95,6 +117,8 @@ export class Broker implements BrokerState {
   readonly metrics: Metrics;
   private cluster: string | null = null;
   private manager: PartitionManager | null = null;
+  private coordinator: GroupCoordinator | null = null;
+  private lastOffsetsCheck = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   private maintaining: Promise<void> = Promise.resolve();
   private maintenanceRunning = false;
@@ -133,7 +157,25 @@ export class Broker implements BrokerState {
       createDescribeClusterHandler(this),
       createDescribeLogDirsHandler(this),
       createDescribeProducersHandler(this),
+      createFindCoordinatorHandler(this),
+      createJoinGroupHandler(this),
+      createSyncGroupHandler(this),
+      createHeartbeatHandler(this),
+      createLeaveGroupHandler(this),
+      createOffsetCommitHandler(this),
+      createOffsetFetchHandler(this),
+      createOffsetDeleteHandler(this),
+      createDescribeGroupsHandler(this),
+      createListGroupsHandler(this),
+      createDeleteGroupsHandler(this),
     ];
+    // KIP-848's APIs are offered only when the consumer protocol is enabled, as Kafka decides.
+    if ((this.config.groups ?? GROUP_CONFIG_DEFAULTS).rebalanceProtocols.includes('consumer')) {
+      handlers.push(
+        createConsumerGroupHeartbeatHandler(() => this.groups),
+        createConsumerGroupDescribeHandler(() => this.groups),
+      );
+    }
     this.router = new RequestRouter(handlers, this.logger, this.metrics);
     this.listeners = this.config.listeners.map((listener) => ({
       listener,
@@ -178,6 +220,59 @@ export class Broker implements BrokerState {
   get partitions(): PartitionManager {
     if (this.manager === null) throw new Error('the broker has not started');
     return this.manager;
+  }
+
+  /** Consumer groups and committed offsets; only after `start()`. */
+  get groups(): GroupCoordinator {
+    if (this.coordinator === null) throw new Error('the broker has not started');
+    return this.coordinator;
+  }
+
+  private get groupConfig(): GroupConfig {
+    return this.config.groups ?? GROUP_CONFIG_DEFAULTS;
+  }
+
+  /** The topic registry as the group coordinator sees it (topic records carry id, name and count). */
+  private groupTopics(manager: PartitionManager): GroupTopics {
+    return {
+      byName: (name) => manager.topic(name),
+      byId: (id) => manager.topicById(id),
+      list: () => manager.topics(),
+    };
+  }
+
+  private async openGroupCoordinator(manager: PartitionManager): Promise<GroupCoordinator> {
+    const g = this.groupConfig;
+    const store = new DurableGroupStore({
+      partitions: manager,
+      partitionCount: g.offsetsTopicNumPartitions,
+      logger: this.logger.child({ component: 'group-store' }),
+      now: this.now,
+    });
+    await store.open();
+    const coordinator = new GroupCoordinator({
+      store,
+      config: {
+        offsetsRetentionMs: g.offsetsRetentionMs,
+        offsetMetadataMaxBytes: g.offsetMetadataMaxBytes,
+        initialRebalanceDelayMs: g.initialRebalanceDelayMs,
+        minSessionTimeoutMs: g.minSessionTimeoutMs,
+        maxSessionTimeoutMs: g.maxSessionTimeoutMs,
+        maxSize: g.maxSize,
+        consumerGroup: {
+          sessionTimeoutMs: g.consumerSessionTimeoutMs,
+          heartbeatIntervalMs: g.consumerHeartbeatIntervalMs,
+          assignors: g.consumerAssignors,
+          maxSize: g.consumerMaxSize,
+        },
+      },
+      now: this.now,
+      logger: this.logger.child({ component: 'groups' }),
+      topics: this.groupTopics(manager),
+      restoreConsumerGroup: (stored, host) => ConsumerGroup.fromStored(stored, host),
+    });
+    await coordinator.load();
+    return coordinator;
   }
 
   endpoint(listenerName: string): NodeEndpoint | undefined {
@@ -270,7 +365,10 @@ export class Broker implements BrokerState {
           : {}),
       });
       this.refreshTopicDefaults();
+      this.coordinator = await this.openGroupCoordinator(this.manager);
+      this.lastOffsetsCheck = this.now();
     } catch (err) {
+      await this.manager?.close();
       this.state = 'stopped';
       throw err;
     }
@@ -278,6 +376,7 @@ export class Broker implements BrokerState {
       for (const l of this.listeners) l.bound = await l.server.listen();
     } catch (err) {
       await Promise.all(this.listeners.map((l) => (l.bound ? l.server.close(0) : undefined)));
+      this.coordinator?.close();
       await this.manager.close();
       this.state = 'stopped';
       throw err;
@@ -306,6 +405,8 @@ export class Broker implements BrokerState {
       this.state = 'stopping';
       this.manager?.drain();
       if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+      // Joins can wait for a whole rebalance timeout: answer them now so connections drain.
+      this.coordinator?.close();
       await Promise.all(this.listeners.map((l) => (l.bound ? l.server.close(graceMs) : undefined)));
       await this.maintaining;
       await this.manager?.close();
@@ -340,6 +441,14 @@ export class Broker implements BrokerState {
     this.maintaining = (async () => {
       try {
         await manager.maintain(this.producerIdExpirationMs());
+        const now = this.now();
+        if (
+          this.coordinator !== null &&
+          now - this.lastOffsetsCheck >= this.groupConfig.offsetsRetentionCheckIntervalMs
+        ) {
+          this.lastOffsetsCheck = now;
+          await this.coordinator.maintain(now);
+        }
       } catch (err) {
         this.logger.error('maintenance failed', { err: String(err) });
       } finally {

@@ -13,6 +13,7 @@ function stateWith(defaultReplicationFactor: number, existing: string[] = []): B
     partitions: {
       topic: (name: string) => (existing.includes(name) ? {} : undefined),
     } as unknown as BrokerState['partitions'],
+    groups: {} as BrokerState['groups'],
     metrics: noopMetrics(),
     endpoint: () => undefined,
     brokerConfigValues: () => new Map(),

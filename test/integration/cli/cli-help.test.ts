@@ -25,7 +25,7 @@ describe('sluice CLI', () => {
     const r = await sluice(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Usage: sluice/);
-    for (const command of ['broker', 'dev', 'help']) {
+    for (const command of ['broker', 'dev', 'consumer-groups', 'help']) {
       assert.match(r.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `lists ${command}`);
     }
   });
@@ -123,6 +123,31 @@ describe('sluice CLI', () => {
       assert.equal(await proc.stop(), 0);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sluice consumer-groups --help', () => {
+  it('lists the kafka-consumer-groups.sh actions and reset scenarios', async () => {
+    const r = await sluice(['consumer-groups', '--help']);
+    assert.equal(r.code, 0);
+    for (const flag of [
+      '--bootstrap-server <host:port>',
+      '--list',
+      '--describe',
+      '--delete',
+      '--reset-offsets',
+      '--delete-offsets',
+      '--group <group>',
+      '--all-groups',
+      '--members',
+      '--state [states]',
+      '--to-earliest',
+      '--to-datetime <datetime>',
+      '--by-duration <duration>',
+      '--execute',
+    ]) {
+      assert.ok(r.stdout.includes(flag), `lists ${flag}`);
     }
   });
 });

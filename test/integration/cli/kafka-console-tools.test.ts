@@ -168,9 +168,11 @@ describe('sluice console tools against a real broker', () => {
       'tools-columns',
       '--group',
       'g1',
+      '--partition',
+      '0',
     ]);
-    assert.equal(group.code, 1);
-    assert.match(group.stderr, /--group g1: consumer groups are not supported/);
+    assert.equal(group.code, 2);
+    assert.match(group.stderr, /Options group and partition cannot be specified together\./);
   });
 
   it('console-consumer tails a topic, follows --include, and stops on SIGTERM printing its count', async (t) => {

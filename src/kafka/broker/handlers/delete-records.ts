@@ -7,6 +7,7 @@ import {
 } from '../../protocol/index.ts';
 import { type ApiHandler, defineApiHandler } from '../api-handler.ts';
 import type { BrokerState } from '../broker-state.ts';
+import { internalTopicDeleteRecordsError, isInternalTopic } from '../internal-topics.ts';
 
 /**
  * DeleteRecords (key 21), v0-2.
@@ -29,6 +30,13 @@ export function createDeleteRecordsHandler(state: BrokerState): ApiHandler {
           partitions: await Promise.all(
             rt.partitions.map(async (rp) => {
               const p = state.partitions.partition(rt.name, rp.partitionIndex);
+              if (p && isInternalTopic(rt.name)) {
+                return {
+                  partitionIndex: rp.partitionIndex,
+                  lowWatermark: -1n,
+                  errorCode: internalTopicDeleteRecordsError(rt.name).errorCode,
+                };
+              }
               if (!p)
                 return {
                   partitionIndex: rp.partitionIndex,

@@ -8,6 +8,7 @@ import {
 } from '../../protocol/index.ts';
 import { type ApiHandler, defineApiHandler } from '../api-handler.ts';
 import { AUTHORIZED_OPERATIONS_OMITTED, type BrokerState } from '../broker-state.ts';
+import { isInternalTopic } from '../internal-topics.ts';
 import { checkNewTopic } from '../topic-creation.ts';
 import type { TopicRecord } from '../topic-registry.ts';
 
@@ -22,7 +23,8 @@ import type { TopicRecord } from '../topic-registry.ts';
  * Every partition is led by this node with replicas = ISR = [this node]. A requested topic that does
  * not exist is created when `auto.create.topics.enable` and the request allow it, with
  * `num.partitions` and `default.replication.factor` (anything but 1 fails with
- * INVALID_REPLICATION_FACTOR); the created topic is returned at once with error 0.
+ * INVALID_REPLICATION_FACTOR); the created topic is returned at once with error 0. Internal topics
+ * (`__consumer_offsets`) are reported with `isInternal: true`, as Kafka does, and never auto-created.
  */
 export const METADATA_VERSIONS = { minVersion: 0, maxVersion: 12 } as const;
 export { AUTHORIZED_OPERATIONS_OMITTED };
@@ -44,7 +46,7 @@ function missingTopic(name: string | null, topicId: string, errorCode: number): 
     errorCode,
     name,
     topicId,
-    isInternal: false,
+    isInternal: name !== null && isInternalTopic(name),
     partitions: [],
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
@@ -59,7 +61,7 @@ export function describeTopic(
     errorCode: 0,
     name: t.name,
     topicId: t.id,
-    isInternal: false,
+    isInternal: isInternalTopic(t.name),
     partitions: state.partitions.partitionsOf(t.name).map((p) => ({
       errorCode: 0,
       partitionIndex: p.index,
@@ -101,7 +103,9 @@ export function createMetadataHandler(state: BrokerState): ApiHandler {
             topics.push(describeTopic(state, existing, ops));
             continue;
           }
-          if (!autoCreate) {
+          // Internal topics are the broker's to create (the group store makes `__consumer_offsets`
+          // with its own configs), never by auto-creation with the defaults.
+          if (!autoCreate || isInternalTopic(rt.name)) {
             topics.push(missingTopic(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
             continue;
           }

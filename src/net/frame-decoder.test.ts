@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { FrameBufferPool, POOLED_FRAME_BYTES_MIN } from './frame-buffer-pool.ts';
 import { FrameDecoder, FrameSizeError } from './frame-decoder.ts';
 
 function frame(payload: Buffer): Buffer {
@@ -96,6 +97,115 @@ describe('FrameDecoder', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('assembles a large frame in a pooled buffer as it arrives, dropping the read chunks', () => {
+    const pool = new FrameBufferPool(8 * 1024 * 1024);
+    const d = new FrameDecoder(1 << 20, { pool });
+    const payload = Buffer.alloc(100_000);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const bytes = frame(payload);
+    for (let at = 0; at < bytes.length; at += 30_000) {
+      assert.equal(d.next(), null);
+      d.push(bytes.subarray(at, at + 30_000));
+    }
+    const f = d.next();
+    assert.ok(f !== null && pool.owns(f));
+    assert.ok(f.equals(payload));
+    assert.equal(d.bufferedBytes, 0);
+    // Given back, the memory receives the next large frame.
+    pool.give(f);
+    d.push(frame(Buffer.alloc(90_000, 3)).subarray(0, 50_000));
+    assert.equal(d.next(), null);
+    d.push(frame(Buffer.alloc(90_000, 3)).subarray(50_000));
+    const g = d.next();
+    assert.ok(g !== null && g.buffer === f.buffer && g.length === 90_000 && g.every((b) => b === 3));
+  });
+
+  it('allocates for a large frame only once an eighth of it arrived; idle pooled memory at once', () => {
+    const pool = new FrameBufferPool();
+    const d = new FrameDecoder(1 << 24, { pool });
+    const bytes = frame(Buffer.alloc(1 << 20, 4));
+    d.push(bytes.subarray(0, 1000));
+    assert.equal(d.next(), null);
+    assert.equal(d.readTarget(), null, 'a header and a few bytes allocate nothing');
+    d.push(bytes.subarray(1000, 4 + (1 << 17)));
+    assert.equal(d.next(), null);
+    assert.ok(d.readTarget() !== null, 'an eighth arrived: assembled from here on');
+    d.push(bytes.subarray(4 + (1 << 17)));
+    const f = d.next()!;
+    pool.give(f);
+    const d2 = new FrameDecoder(1 << 24, { pool });
+    d2.push(bytes.subarray(0, 100));
+    assert.equal(d2.next(), null);
+    assert.equal(d2.readTarget()?.buffer, f.buffer, 'idle memory is used at once');
+  });
+
+  it('small frames spanning reads are not pooled', () => {
+    const pool = new FrameBufferPool();
+    const d = new FrameDecoder(1 << 20, { pool });
+    const bytes = frame(Buffer.alloc(POOLED_FRAME_BYTES_MIN - 1, 9));
+    d.push(bytes.subarray(0, 100));
+    d.push(bytes.subarray(100));
+    const f = d.next();
+    assert.ok(f !== null && !pool.owns(f) && f.length === POOLED_FRAME_BYTES_MIN - 1);
+  });
+
+  it('reads can land straight in the frame being assembled (readTarget / filledBy)', () => {
+    const d = new FrameDecoder(1 << 20);
+    assert.equal(d.readTarget(), null);
+    const payload = Buffer.alloc(70_000, 5);
+    const bytes = frame(payload);
+    d.push(bytes.subarray(0, 10_000));
+    assert.equal(d.next(), null);
+    let at = 10_000;
+    for (let target = d.readTarget(); target !== null; target = d.readTarget()) {
+      const n = Math.min(target.length, 16_384);
+      bytes.copy(target, 0, at, at + n);
+      d.filledBy(n);
+      at += n;
+    }
+    assert.equal(at, bytes.length);
+    assert.ok(d.next()?.equals(payload));
+    assert.throws(() => d.filledBy(1), RangeError);
+  });
+
+  it('yields the same frames with a pool and direct reads, however the stream is cut (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 * POOLED_FRAME_BYTES_MIN }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1 }),
+        (sizes, cuts) => {
+          const payloads = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+          const stream = Buffer.concat(payloads.map(frame));
+          const pool = new FrameBufferPool();
+          const d = new FrameDecoder(1 << 20, { pool });
+          const out: Buffer[] = [];
+          let pos = 0;
+          let i = 0;
+          while (pos < stream.length) {
+            const n = Math.min(cuts[i++ % cuts.length]!, stream.length - pos);
+            const target = d.readTarget();
+            if (target !== null) {
+              const m = Math.min(n, target.length);
+              stream.copy(target, 0, pos, pos + m);
+              d.filledBy(m);
+              pos += m;
+            } else {
+              d.push(stream.subarray(pos, pos + n));
+              pos += n;
+            }
+            for (let f = d.next(); f !== null; f = d.next()) {
+              out.push(Buffer.from(f));
+              if (pool.owns(f)) pool.give(f);
+            }
+          }
+          assert.deepEqual(out, payloads);
+          assert.equal(d.bufferedBytes, 0);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,4 +1,5 @@
 import { SluiceError } from '../base/index.ts';
+import { type FrameBufferPool, POOLED_FRAME_BYTES_MIN } from './frame-buffer-pool.ts';
 
 /** A frame header announced a size that this listener refuses. */
 export class FrameSizeError extends SluiceError {
@@ -18,17 +19,35 @@ export class FrameSizeError extends SluiceError {
 }
 
 const SIZE_BYTES = 4;
+/** Largest frame assembled as it arrives; above it, bytes are kept as they come and copied at the end. */
+const ASSEMBLE_BYTES_MAX = 16 * 1024 * 1024;
+/**
+ * New memory for a frame is allocated only once this fraction of it has arrived (idle pooled
+ * memory is used at once), so four bytes announcing a large frame cannot make the listener allocate
+ * it before the client sent much of it.
+ */
+const ASSEMBLE_ALLOCATE_FRACTION = 8;
+
+export interface FrameDecoderOptions {
+  /**
+   * Where large frames (from POOLED_FRAME_BYTES_MIN up) that span reads are assembled; without it,
+   * in a fresh buffer each.
+   */
+  readonly pool?: FrameBufferPool;
+}
 
 /**
  * Splits a byte stream into `int32 size` + payload frames.
  *
  * Reads are kept as a list of chunks, never concatenated as they arrive: a frame that lies within
- * one chunk is returned as a zero-copy view, and a frame spanning chunks is copied once into a
- * buffer of exactly its size. The size is checked as soon as its four bytes are known, so an
- * oversized or negative size is refused before any of the payload is buffered.
+ * one chunk is returned as a zero-copy view. A large frame spanning chunks is copied, as its bytes
+ * arrive, into one buffer of its size (from the pool, when one is given), so the socket's read
+ * chunks die young; a small one is copied once when complete. The size is checked as soon as its
+ * four bytes are known, so an oversized or negative size is refused before any payload is buffered.
  */
 export class FrameDecoder {
   readonly frameBytesMax: number;
+  private readonly pool: FrameBufferPool | null;
   private chunks: Buffer[] = [];
   /** Index of the first chunk still holding unread bytes (consumed chunks are dropped lazily). */
   private first = 0;
@@ -37,48 +56,107 @@ export class FrameDecoder {
   private buffered = 0;
   /** Size of the frame being assembled, once its header has been read; -1 before. */
   private pendingSize = -1;
+  /** The large frame being filled as bytes arrive, and how much of it is filled. */
+  private assembling: Buffer | null = null;
+  private filled = 0;
 
-  constructor(frameBytesMax: number) {
+  constructor(frameBytesMax: number, options: FrameDecoderOptions = {}) {
     this.frameBytesMax = frameBytesMax;
+    this.pool = options.pool ?? null;
   }
 
   /** Bytes held and not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffered + this.filled;
   }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    const target = this.assembling;
+    if (target !== null) {
+      const part = Math.min(chunk.length, target.length - this.filled);
+      chunk.copy(target, this.filled, 0, part);
+      this.filled += part;
+      if (part === chunk.length) return;
+      chunk = chunk.subarray(part);
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
   }
 
+  /**
+   * Where the next socket read may land directly: the unfilled rest of the large frame being
+   * assembled, or null when bytes must come through `push`. After such a read, call `filledBy`.
+   */
+  readTarget(): Buffer | null {
+    const target = this.assembling;
+    return target === null || this.filled === target.length ? null : target.subarray(this.filled);
+  }
+
+  /** `n` bytes were read into the view `readTarget` returned (and nothing was pushed since). */
+  filledBy(n: number): void {
+    const target = this.assembling;
+    if (target === null || this.filled + n > target.length) {
+      throw new RangeError('FrameDecoder: bytes read into a frame that is not being assembled');
+    }
+    this.filled += n;
+  }
+
   /** The next complete frame payload (without its size), or null until more bytes arrive. */
   next(): Buffer | null {
+    const target = this.assembling;
+    if (target !== null) {
+      if (this.filled < target.length) return null;
+      this.assembling = null;
+      this.filled = 0;
+      this.pendingSize = -1;
+      return target;
+    }
     if (this.pendingSize < 0) {
       if (this.buffered < SIZE_BYTES) return null;
       const size = this.take(SIZE_BYTES).readInt32BE(0);
       if (size < 0 || size > this.frameBytesMax) throw new FrameSizeError(size, this.frameBytesMax);
       this.pendingSize = size;
     }
-    if (this.buffered < this.pendingSize) return null;
-    const frame = this.take(this.pendingSize);
+    const size = this.pendingSize;
+    if (this.buffered < size) {
+      if (size >= POOLED_FRAME_BYTES_MIN && size <= ASSEMBLE_BYTES_MAX) {
+        const allocate = this.buffered * ASSEMBLE_ALLOCATE_FRACTION >= size;
+        const out =
+          this.pool?.takeIdle(size) ??
+          (allocate ? (this.pool === null ? Buffer.allocUnsafe(size) : this.pool.take(size)) : null);
+        if (out !== null) {
+          // Everything buffered belongs to this frame; what arrives next goes straight into it.
+          this.filled = this.copyOut(out, this.buffered);
+          this.assembling = out;
+        }
+      }
+      return null;
+    }
+    const frame = this.take(size);
     this.pendingSize = -1;
     return frame;
   }
 
   /** Removes `n` buffered bytes (n <= buffered). */
   private take(n: number): Buffer {
-    this.buffered -= n;
     const current = this.chunks[this.first];
     if (n === 0 || current === undefined) return Buffer.alloc(0);
     const available = current.length - this.head;
     if (n <= available) {
+      this.buffered -= n;
       const out = current.subarray(this.head, this.head + n);
       this.advance(n, available);
       return out;
     }
     const out = Buffer.allocUnsafe(n);
+    this.copyOut(out, n);
+    return out;
+  }
+
+  /** Moves the first `n` buffered bytes (n <= buffered) to the start of `out`; returns n. */
+  private copyOut(out: Buffer, n: number): number {
+    this.buffered -= n;
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[this.first]!;
@@ -88,9 +166,8 @@ export class FrameDecoder {
       filled += part;
       this.advance(part, avail);
     }
-    return out;
+    return n;
   }
-
   private advance(n: number, available: number): void {
     if (n === available) {
       this.first++;

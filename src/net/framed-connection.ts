@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { DecodeError, SluiceError } from '../base/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import type { FrameBufferPool } from './frame-buffer-pool.ts';
 import { FrameDecoder, FrameSizeError } from './frame-decoder.ts';
 
 /** What a handler knows about the connection a frame came in on. */
@@ -13,6 +14,14 @@ export interface ConnectionInfo {
   readonly localPort: number;
   /** The listener's name (Kafka: `PLAINTEXT`, `INTERNAL`...). */
   readonly listenerName: string;
+  /**
+   * Declares that the handler now running keeps no reference to its frame's bytes (nor to views of
+   * them) once its result has settled, so the frame's memory may receive a later frame then. Only
+   * a call during the synchronous part of the handler's run counts; without it a frame is never
+   * reused. A handler that calls it must not settle before every use of the bytes is over (an
+   * asynchronous file write from them included). Absent where frames are never reused.
+   */
+  readonly releaseFrameWhenSettled?: () => void;
 }
 
 /**
@@ -23,7 +32,8 @@ export interface ConnectionInfo {
  * may complete in any order, and responses are still written in request order. Throwing closes
  * the connection (after the responses of earlier requests are written): DecodeError for
  * malformed input, CloseConnectionError for a deliberate close, anything else is a bug and is
- * logged with its stack.
+ * logged with its stack. The frame is the handler's to keep, unless it calls
+ * `ConnectionInfo.releaseFrameWhenSettled` (then its memory is reused once the result settles).
  */
 export type FrameHandler = (frame: Buffer) => Promise<readonly Buffer[] | null> | readonly Buffer[] | null;
 
@@ -41,12 +51,27 @@ export interface FramedConnectionOptions {
   readonly idleTimeoutMs: number;
   /** Stop reading while this many requests await their responses. */
   readonly inFlightMax: number;
+  /**
+   * Stop reading while the frames of requests whose handlers have not finished hold more than this
+   * many bytes (a larger frame still goes through, alone). Default: no bound.
+   */
+  readonly inFlightBytesMax?: number;
   /** Stop reading while the socket holds more than this many unsent bytes. */
   readonly writeBufferBytesHigh: number;
+  /** Reusable memory for large frames (see `ConnectionInfo.releaseFrameWhenSettled`). */
+  readonly framePool?: FrameBufferPool;
+  /**
+   * Set when the socket reads into buffers chosen here (Node's `onread`, see
+   * `adoptWithReadBuffers`): the buffer for reads that do not go straight into a frame. The
+   * socket's `onread` must call `readBuffer()` and `onRead()`.
+   */
+  readonly sharedReadBuffer?: Buffer;
 }
 
 interface Slot {
   done: boolean;
+  /** Frame bytes, counted in `inFlightBytes` until the handler finishes. */
+  readonly bytes: number;
   chunks: readonly Buffer[] | null;
   error: unknown;
 }
@@ -71,13 +96,21 @@ export class FramedConnection {
   private readPaused = false;
   /** The client shut down its sending side: answer what it sent, then close. */
   private peerEnded = false;
+  /** While a handler's synchronous part runs: whether it released its frame. */
+  private dispatching = false;
+  private frameReleased = false;
+  /** Bytes of the frames whose handlers have not finished. */
+  private inFlightBytes = 0;
 
   constructor(socket: Socket, info: ConnectionInfo, options: FramedConnectionOptions, logger: Logger) {
     this.socket = socket;
     this.info = info;
     this.options = options;
     this.logger = logger;
-    this.decoder = new FrameDecoder(options.frameBytesMax);
+    this.decoder = new FrameDecoder(
+      options.frameBytesMax,
+      options.framePool === undefined ? {} : { pool: options.framePool },
+    );
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
@@ -96,7 +129,10 @@ export class FramedConnection {
     const socket = this.socket;
     socket.setNoDelay(true);
     if (this.options.idleTimeoutMs > 0) socket.setTimeout(this.options.idleTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (this.options.sharedReadBuffer === undefined) socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Also for reads through onRead: flowing mode is what makes the socket emit 'end'. (The
+    // server accepts sockets paused.)
+    socket.resume();
     socket.on('drain', () => this.pump());
     socket.on('timeout', () => this.onIdle());
     socket.on('end', () => this.onPeerEnd());
@@ -129,6 +165,28 @@ export class FramedConnection {
     this.socket.destroy();
   }
 
+  /** `onread`: where the next read goes (straight into the frame being assembled when there is one). */
+  readBuffer(): Buffer {
+    return this.decoder.readTarget() ?? this.options.sharedReadBuffer!;
+  }
+
+  /** `onread`: `n` bytes were read into `buffer`, which `readBuffer()` returned. */
+  onRead(n: number, buffer: Buffer): void {
+    if (this.state !== 'open') return;
+    if (buffer === this.options.sharedReadBuffer) {
+      // Shared by every connection: its bytes are copied before the next read anywhere.
+      this.onData(Buffer.from(buffer.subarray(0, n)));
+      return;
+    }
+    try {
+      this.decoder.filledBy(n);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.pump();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.state !== 'open') return;
     this.decoder.push(chunk);
@@ -138,6 +196,7 @@ export class FramedConnection {
   private overLimit(): boolean {
     return (
       this.queue.length >= this.options.inFlightMax ||
+      this.inFlightBytes > (this.options.inFlightBytesMax ?? Number.POSITIVE_INFINITY) ||
       this.socket.writableLength > this.options.writeBufferBytesHigh
     );
   }
@@ -172,28 +231,49 @@ export class FramedConnection {
     else this.resumeReading();
   }
 
+  /** For `ConnectionInfo.releaseFrameWhenSettled`. */
+  releaseCurrentFrame(): void {
+    if (this.dispatching) this.frameReleased = true;
+  }
+
   private dispatch(frame: Buffer): void {
-    const slot: Slot = { done: false, chunks: null, error: undefined };
+    const slot: Slot = { done: false, bytes: frame.length, chunks: null, error: undefined };
     this.queue.push(slot);
+    this.inFlightBytes += frame.length;
     let result: ReturnType<FrameHandler>;
+    this.dispatching = true;
+    this.frameReleased = false;
     try {
       result = this.handler!(frame);
     } catch (err) {
       this.settle(slot, null, err);
       return;
+    } finally {
+      this.dispatching = false;
     }
+    const pool = this.options.framePool;
+    // Given back even when the connection has closed meanwhile: the handler has finished with it.
+    const reusable = this.frameReleased && pool?.owns(frame) ? pool : null;
     if (isPromise(result)) {
       result.then(
-        (chunks) => this.settle(slot, chunks, undefined),
-        (err: unknown) => this.settle(slot, null, err ?? new Error('handler rejected without a reason')),
+        (chunks) => {
+          reusable?.give(frame);
+          this.settle(slot, chunks, undefined);
+        },
+        (err: unknown) => {
+          reusable?.give(frame);
+          this.settle(slot, null, err ?? new Error('handler rejected without a reason'));
+        },
       );
     } else {
+      reusable?.give(frame);
       this.settle(slot, result, undefined);
     }
   }
 
   private settle(slot: Slot, chunks: readonly Buffer[] | null, error: unknown): void {
     slot.done = true;
+    this.inFlightBytes -= slot.bytes;
     slot.chunks = chunks;
     slot.error = error;
     this.flush();

@@ -84,7 +84,7 @@ after(async () => {
 
 async function startServer(
   handler: FrameHandler,
-  extra: Partial<Omit<TcpServerOptions, 'connectionHandler' | 'logger'>> = {},
+  extra: Partial<Omit<TcpServerOptions, 'logger'>> = {},
 ): Promise<{ server: TcpServer; port: number; logger: MemoryLogger }> {
   const logger = new MemoryLogger('debug');
   const server = new TcpServer({
@@ -355,5 +355,109 @@ describe('TcpServer', () => {
     c.socket.end(Buffer.concat([frame('1'), frame('2')]));
     assert.deepEqual(await c.read(2), ['late:1', 'late:2']);
     await c.closed;
+  });
+
+  it('stops reading while unfinished requests hold more than inFlightBytesMax bytes', async () => {
+    const { handler, parked, waitFor } = parkingHandler();
+    const { port } = await startServer(handler, { inFlightBytesMax: 2500 });
+    const c = await Client.open(port);
+    c.send(Buffer.concat(['a', 'b', 'c', 'd'].map((p) => frame(p.repeat(1000)))));
+    await waitFor(3);
+    await tick();
+    await tick();
+    assert.equal(parked.length, 3, 'the third request passes the bound; the fourth waits');
+    parked[0]!.resolve([frame('A')]);
+    await waitFor(4);
+    for (const p of parked.slice(1)) p.resolve([frame(p.payload[0]!.toUpperCase())]);
+    assert.deepEqual(await c.read(4), ['A', 'B', 'C', 'D']);
+    c.end();
+  });
+
+  for (const ownReadBuffers of [true, false]) {
+    const mode = ownReadBuffers ? 'own read buffers' : 'plain sockets';
+    it(`${mode}: large pipelined frames from concurrent connections arrive intact; kept frames stay intact`, async () => {
+      const kept: Buffer[] = [];
+      const { port } = await startServer(
+        async (f) => {
+          kept.push(f); // no releaseFrameWhenSettled: this memory must never be reused
+          await tick();
+          return [frame(`${f.length}:${f[0]}:${f.at(-1)}`)];
+        },
+        { ownReadBuffers },
+      );
+      const sizes = [3, 70_000, 16_384, 250_000, 10, 40_000, 1_000_000, 17_000, 5];
+      const payload = (client: number, i: number, n: number) =>
+        Buffer.alloc(n, (client * 31 + i * 7 + 1) % 256);
+      const clients = await Promise.all([Client.open(port), Client.open(port)]);
+      clients.forEach((c, k) => {
+        c.send(Buffer.concat(sizes.map((n, i) => frame(payload(k, i, n)))));
+      });
+      const answers = await Promise.all(clients.map((c) => c.read(sizes.length)));
+      answers.forEach((got, k) => {
+        assert.deepEqual(
+          got,
+          sizes.map((n, i) => `${n}:${payload(k, i, n)[0]}:${payload(k, i, n)[0]}`),
+        );
+      });
+      const expected = clients.flatMap((_, k) => sizes.map((n, i) => payload(k, i, n)));
+      const sortKey = (b: Buffer) => `${b.length}:${b[0]}`;
+      assert.deepEqual(
+        kept.map((b) => Buffer.from(b)).sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+        expected.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+      );
+      for (const c of clients) c.end();
+    });
+
+    it(`${mode}: reuses the memory of large frames whose handler released them`, async () => {
+      const seen = new Set<ArrayBufferLike>();
+      let reused = 0;
+      const { port } = await startServer(echo, {
+        connectionHandler: (info) => async (f) => {
+          info.releaseFrameWhenSettled?.();
+          if (seen.has(f.buffer)) reused++;
+          seen.add(f.buffer);
+          const sum = f.reduce((a, b) => a + b, 0);
+          await tick();
+          return [frame(`${f.length}:${sum}`)];
+        },
+        ownReadBuffers,
+      });
+      const c = await Client.open(port);
+      for (let i = 0; i < 6; i++) {
+        const body = Buffer.alloc(200_000 + i, i + 1);
+        c.send(frame(body));
+        assert.deepEqual(await c.read(1), [`${body.length}:${body.length * (i + 1)}`]);
+      }
+      assert.ok(reused >= 4, `frame memory reused ${reused} times`);
+      c.end();
+    });
+
+    it(`${mode}: answers requests sent before the client half-closes its side`, async () => {
+      const { port } = await startServer(async (f) => [frame(`late:${f.toString()}`)], { ownReadBuffers });
+      const c = await Client.open(port);
+      c.socket.end(Buffer.concat([frame('1'), frame(Buffer.alloc(100_000, 65))]));
+      const got = await c.read(2);
+      assert.deepEqual([got[0], got[1]!.length], ['late:1', 5 + 100_000]);
+      await c.closed;
+    });
+  }
+
+  it('never reuses frame memory with framePoolBytes 0', async () => {
+    const seen = new Set<ArrayBufferLike>();
+    const { port } = await startServer(echo, {
+      framePoolBytes: 0,
+      connectionHandler: (info) => (f) => {
+        assert.equal(info.releaseFrameWhenSettled, undefined);
+        assert.ok(!seen.has(f.buffer));
+        seen.add(f.buffer);
+        return [frame(String(f.length))];
+      },
+    });
+    const c = await Client.open(port);
+    for (let i = 0; i < 3; i++) {
+      c.send(frame(Buffer.alloc(100_000)));
+      assert.deepEqual(await c.read(1), ['100000']);
+    }
+    c.end();
   });
 });

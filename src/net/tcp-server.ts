@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { SluiceError } from '../base/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { FRAME_POOL_IDLE_BYTES_DEFAULT, FrameBufferPool } from './frame-buffer-pool.ts';
 import {
   type ConnectionInfo,
   FramedConnection,
@@ -8,12 +9,19 @@ import {
   type FrameHandler,
   formatRemote,
 } from './framed-connection.ts';
+import { adoptWithReadBuffers, SHARED_READ_BUFFER_BYTES } from './read-buffers.ts';
 
 /** Kafka's `socket.request.max.bytes` default: 100 MiB. */
 export const FRAME_BYTES_MAX_DEFAULT = 104_857_600;
 /** Kafka's `connections.max.idle.ms` default: 10 minutes. */
 export const IDLE_TIMEOUT_MS_DEFAULT = 600_000;
 export const IN_FLIGHT_MAX_DEFAULT = 100;
+/**
+ * Reading from a connection pauses while its unfinished requests hold more than this: enough for a
+ * few large produce requests to overlap (one being written while the next arrives), without
+ * reading ever further ahead of the disk.
+ */
+export const IN_FLIGHT_BYTES_MAX_DEFAULT = 4 * 1024 * 1024;
 export const WRITE_BUFFER_BYTES_HIGH_DEFAULT = 4 * 1024 * 1024;
 /** How long `close()` waits for in-flight requests before cutting connections. */
 export const CLOSE_GRACE_MS_DEFAULT = 10_000;
@@ -35,7 +43,19 @@ export interface TcpServerOptions {
   /** Connections allowed from one IP address (Kafka `max.connections.per.ip`). */
   readonly connectionsPerIpMax?: number;
   readonly inFlightMax?: number;
+  /** Request bytes a connection may have in its unfinished handlers before reading pauses. */
+  readonly inFlightBytesMax?: number;
   readonly writeBufferBytesHigh?: number;
+  /**
+   * Idle memory kept to receive large frames again (shared by the connections); 0 disables reuse.
+   * Default 16 MiB. A frame is reused only when its handler says so (`releaseFrameWhenSettled`).
+   */
+  readonly framePoolBytes?: number;
+  /**
+   * Read into buffers chosen here (default true; see `adoptWithReadBuffers`). false: plain sockets,
+   * with a fresh buffer from Node for every read.
+   */
+  readonly ownReadBuffers?: boolean;
 }
 
 export interface BoundAddress {
@@ -64,17 +84,24 @@ export class TcpServer {
   private nextId = 1;
   private bound: BoundAddress | null = null;
   private closing: Promise<void> | null = null;
+  private readonly sharedReadBuffer = Buffer.allocUnsafeSlow(SHARED_READ_BUFFER_BYTES);
 
   constructor(options: TcpServerOptions) {
     this.options = options;
+    const poolBytes = options.framePoolBytes ?? FRAME_POOL_IDLE_BYTES_DEFAULT;
     this.connectionOptions = {
       frameBytesMax: options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT,
       idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS_DEFAULT,
       inFlightMax: options.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT,
+      inFlightBytesMax: options.inFlightBytesMax ?? IN_FLIGHT_BYTES_MAX_DEFAULT,
       writeBufferBytesHigh: options.writeBufferBytesHigh ?? WRITE_BUFFER_BYTES_HIGH_DEFAULT,
+      ...(poolBytes > 0 ? { framePool: new FrameBufferPool(poolBytes) } : {}),
     };
     // Half-open: a client that sends its requests and then shuts down its side still gets answers.
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    // Paused on connect: nothing is read before the socket is re-wrapped to read into our buffers.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.accept(socket),
+    );
   }
 
   /** Binds and starts accepting. */
@@ -114,12 +141,24 @@ export class TcpServer {
     return this.connections.size;
   }
 
-  private accept(socket: Socket): void {
+  private accept(accepted: Socket): void {
     const logger = this.options.logger;
     if (this.closing) {
-      socket.destroy();
+      accepted.destroy();
       return;
     }
+    let conn: FramedConnection | undefined;
+    const adopted =
+      this.options.ownReadBuffers === false
+        ? null
+        : adoptWithReadBuffers(accepted, {
+            buffer: () => conn?.readBuffer() ?? this.sharedReadBuffer,
+            callback: (n: number, buffer: Uint8Array) => {
+              conn?.onRead(n, buffer as Buffer);
+              return true; // the connection pauses and resumes the socket itself
+            },
+          });
+    const socket = adopted ?? accepted;
     const remoteAddress = socket.remoteAddress ?? 'unknown';
     const info: ConnectionInfo = {
       id: this.nextId++,
@@ -128,6 +167,9 @@ export class TcpServer {
       localAddress: socket.localAddress ?? '',
       localPort: socket.localPort ?? 0,
       listenerName: this.options.listenerName ?? 'default',
+      ...(this.connectionOptions.framePool === undefined
+        ? {}
+        : { releaseFrameWhenSettled: () => conn?.releaseCurrentFrame() }),
     };
     const count = this.perIp.get(remoteAddress) ?? 0;
     const perIpMax = this.options.connectionsPerIpMax ?? Number.POSITIVE_INFINITY;
@@ -140,10 +182,18 @@ export class TcpServer {
       return;
     }
     this.perIp.set(remoteAddress, count + 1);
-    const conn = new FramedConnection(socket, info, this.connectionOptions, logger);
-    this.connections.add(conn);
+    const connection = new FramedConnection(
+      socket,
+      info,
+      adopted === null
+        ? this.connectionOptions
+        : { ...this.connectionOptions, sharedReadBuffer: this.sharedReadBuffer },
+      logger,
+    );
+    conn = connection;
+    this.connections.add(connection);
     socket.once('close', () => {
-      this.connections.delete(conn);
+      this.connections.delete(connection);
       const left = (this.perIp.get(remoteAddress) ?? 1) - 1;
       if (left <= 0) this.perIp.delete(remoteAddress);
       else this.perIp.set(remoteAddress, left);
@@ -160,7 +210,7 @@ export class TcpServer {
       const onClosed = this.options.onConnectionClosed;
       socket.once('close', () => onClosed(info));
     }
-    conn.start(handler);
+    connection.start(handler);
   }
 
   /**

@@ -59,7 +59,7 @@ describe('Broker (in process)', () => {
       assert.deepEqual(
         res.apiKeys.map((k) => `${k.apiKey}:${k.minVersion}-${k.maxVersion}`),
         [
-          '0:3-11', // Produce
+          '0:0-11', // Produce
           '1:4-17', // Fetch
           '2:1-9', // ListOffsets
           '3:0-12', // Metadata

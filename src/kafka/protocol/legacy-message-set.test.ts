@@ -287,6 +287,48 @@ describe('legacy message sets (magic v0/v1)', () => {
     );
     assert.throws(() => convertLegacyToBatch([]), EncodeError);
   });
+
+  it('converts for a produce: sequential offsets whatever the producer wrote, a chosen timestamp type', () => {
+    // magic 0 with made-up, non-consecutive offsets, as an old producer may send.
+    const set = encodeLegacyMessageSet({
+      magic: 0,
+      records: [
+        { offset: 900, value: Buffer.from('a') },
+        { offset: 5, value: Buffer.from('b') },
+        { offset: 7, value: Buffer.from('c') },
+      ],
+    });
+    const legacy = decodeLegacyMessageSet(set);
+    assert.throws(() => convertLegacyToBatch(legacy), EncodeError, 'offsets going backwards');
+    const batch = decodeRecordBatch(
+      convertLegacyToBatch(legacy, { sequentialOffsets: true, timestampType: 'CreateTime' }),
+    );
+    assert.equal(batch.baseOffset, 0n);
+    assert.equal(batch.lastOffsetDelta, 2);
+    assert.deepEqual(
+      [batch.baseTimestamp, batch.maxTimestamp, batch.timestampType],
+      [-1n, -1n, 'CreateTime'],
+    );
+    assert.deepEqual(
+      batch.records.map((r) => [r.offsetDelta, r.timestampDelta, r.value?.toString()]),
+      [
+        [0, 0, 'a'],
+        [1, 0, 'b'],
+        [2, 0, 'c'],
+      ],
+    );
+    const appended = encodeLegacyMessageSet({
+      magic: 1,
+      timestampType: 'LogAppendTime',
+      records: [{ timestamp: 10, value: Buffer.from('x') }],
+    });
+    const asIs = decodeRecordBatch(convertLegacyToBatch(decodeLegacyMessageSet(appended)));
+    assert.equal(asIs.timestampType, 'LogAppendTime');
+    const chosen = decodeRecordBatch(
+      convertLegacyToBatch(decodeLegacyMessageSet(appended), { timestampType: 'CreateTime' }),
+    );
+    assert.equal(chosen.timestampType, 'CreateTime');
+  });
 });
 
 describe('legacy message sets: interop with kafkajs', () => {

@@ -286,12 +286,20 @@ export interface ConvertLegacyOptions {
   /** Codec of the new batch (default 0: Kafka re-compresses with the topic's codec anyway). */
   compression?: CompressionCodec;
   partitionLeaderEpoch?: number;
+  /**
+   * Offset deltas 0, 1, 2... whatever offsets the messages carry (default false: deltas from the
+   * first message's offset). A producer's offsets mean nothing: the broker assigns them, as Kafka
+   * does when it converts an old producer's messages.
+   */
+  sequentialOffsets?: boolean;
+  /** Timestamp type of the new batch (default: the first record's, CreateTime for magic 0). */
+  timestampType?: TimestampType;
 }
 
 /**
  * Up-converts decoded legacy records to one v2 batch (what a broker stores for an old producer):
- * baseOffset and baseTimestamp from the first record, deltas from there, no producer id. Offsets must
- * span less than 2^31.
+ * baseOffset and baseTimestamp from the first record, deltas from there, no producer id. Magic 0
+ * records keep their missing timestamp (-1, NO_TIMESTAMP). Offsets must span less than 2^31.
  */
 export function convertLegacyToBatch(
   records: readonly LegacyRecord[],
@@ -299,9 +307,9 @@ export function convertLegacyToBatch(
 ): Buffer {
   const first = records[0];
   if (first === undefined) throw new EncodeError('convertLegacyToBatch: no records');
-  const logAppend = first.timestampType === 'LogAppendTime';
-  const converted: RecordInput[] = records.map((r) => {
-    const offsetDelta = r.offset - first.offset;
+  const sequential = options.sequentialOffsets === true;
+  const converted: RecordInput[] = records.map((r, index) => {
+    const offsetDelta = sequential ? BigInt(index) : r.offset - first.offset;
     if (offsetDelta < 0n || offsetDelta > 0x7fffffffn) {
       throw new EncodeError(`convertLegacyToBatch: offset ${r.offset} not within 2^31 after ${first.offset}`);
     }
@@ -314,12 +322,13 @@ export function convertLegacyToBatch(
   });
   const maxTimestamp = bigintMax(records.map((r) => r.timestamp));
   return encodeRecordBatch({
-    baseOffset: first.offset,
+    baseOffset: sequential ? 0 : first.offset,
     ...(options.partitionLeaderEpoch === undefined
       ? {}
       : { partitionLeaderEpoch: options.partitionLeaderEpoch }),
     compression: options.compression ?? 0,
-    timestampType: logAppend ? 'LogAppendTime' : 'CreateTime',
+    timestampType:
+      options.timestampType ?? (first.timestampType === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime'),
     baseTimestamp: first.timestamp,
     maxTimestamp,
     records: converted,

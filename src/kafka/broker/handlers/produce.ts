@@ -1,6 +1,9 @@
+import { DecodeError, EncodeError } from '../../../base/index.ts';
 import { CloseConnectionError } from '../../../net/index.ts';
 import {
   batchRecordsCount,
+  convertLegacyToBatch,
+  decodeLegacyMessageSet,
   defaultProduceResponse,
   defaultProduceResponsePartitionProduceResponse,
   ErrorCode,
@@ -8,17 +11,24 @@ import {
   type ProduceResponse,
   type ProduceResponsePartitionProduceResponse,
   produceApi,
+  RECORD_BATCH_MAGIC,
 } from '../../protocol/index.ts';
 import { type ApiHandler, defineApiHandler } from '../api-handler.ts';
 import type { BrokerState } from '../broker-state.ts';
+import { internalTopicProduceError, isInternalTopic } from '../internal-topics.ts';
 
 /**
- * Produce (key 0), v3-11.
+ * Produce (key 0), v0-11.
  *
- * v0-2 carry legacy message sets (magic 0/1) and are not offered: every client in use speaks v3+
- * (magic 2 record batches). Version notes: v3 transactional id; v5 logStartOffset; v8 per-record
- * errors and an error message; v9 flexible; v10 current leader / node endpoints (tagged, left
- * empty: this node always leads); v11 nothing new on the broker side.
+ * v0-2 carry legacy message sets (magic 0/1, Kafka ≤ 0.10 clients). As Kafka 3.x does (it always
+ * stores format v2), each partition's message set is checked (CRC-32 of every message, each
+ * top-level message within `max.message.bytes`), unwrapped when compressed, and converted to one
+ * v2 batch — offsets assigned afresh, magic 0's missing timestamps kept as -1 (NO_TIMESTAMP), the
+ * wrapper's codec kept — which then goes through the same checks and append as a v3+ batch. Like
+ * Kafka, v0-2 may also carry a v2 batch, appended as is. Version notes: v1 throttle time; v2 log
+ * append time; v3 transactional id; v5 logStartOffset; v8 per-record errors and an error message;
+ * v9 flexible; v10 current leader / node endpoints (tagged, left empty: this node always leads);
+ * v11 nothing new on the broker side.
  *
  * acks: 0 = no response at all (on an error the connection is closed instead, so the client
  * refreshes its metadata, as Kafka does); 1 and -1 answer once the batch is in the log. With an ISR
@@ -31,16 +41,26 @@ import type { BrokerState } from '../broker-state.ts';
  * CreateTime outside `message.timestamp.{before,after}.max.ms` → INVALID_TIMESTAMP. Nothing of
  * the batch is written.
  */
-export const PRODUCE_VERSIONS = { minVersion: 3, maxVersion: 11 } as const;
+export const PRODUCE_VERSIONS = { minVersion: 0, maxVersion: 11 } as const;
+
+/** Produce versions whose records may be a legacy message set. */
+const LEGACY_VERSIONS_MAX = 2;
+/** Where both a legacy message and a v2 batch keep their magic byte. */
+const MAGIC_AT = 16;
 
 export function createProduceHandler(state: BrokerState): ApiHandler {
   return defineApiHandler(
     produceApi,
     PRODUCE_VERSIONS,
-    async (request: ProduceRequest): Promise<ProduceResponse | null> => {
+    async (request: ProduceRequest, ctx): Promise<ProduceResponse | null> => {
+      // The records are views of the request frame. Storage is done with them once each append has
+      // resolved (the log writes them, keeps no reference), and every append settles before this
+      // handler does (settleAll), so the frame's memory may take in a later request afterwards.
+      ctx.connection.releaseFrameWhenSettled?.();
       const acks = request.acks;
       const validAcks = acks === 0 || acks === 1 || acks === -1;
-      const responses = await Promise.all(
+      const legacyAllowed = ctx.header.requestApiVersion <= LEGACY_VERSIONS_MAX;
+      const responses = await settleAll(
         request.topicData.map(async (td) => {
           const topic = state.partitions.topic(td.name);
           // The topic's override, else the broker's value (dynamic layers included).
@@ -49,7 +69,7 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
           const minInsyncReplicas = Number(config('min.insync.replicas') ?? 1);
           const maxMessageBytes = Number(config('max.message.bytes') ?? state.config.messageBytesMax);
           const limits = { maxMessageBytes, ...timestampBounds(config) };
-          const partitionResponses = await Promise.all(
+          const partitionResponses = await settleAll(
             td.partitionData.map(async (pd): Promise<ProduceResponsePartitionProduceResponse> => {
               const base = {
                 ...defaultProduceResponsePartitionProduceResponse(),
@@ -61,6 +81,11 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
               if (!validAcks) return { ...base, errorCode: ErrorCode.INVALID_REQUIRED_ACKS };
               const partition = topic ? state.partitions.partition(td.name, pd.index) : undefined;
               if (!partition) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+              // Only the group coordinator writes there (Kafka refuses client appends the same way).
+              if (isInternalTopic(td.name)) {
+                const refused = internalTopicProduceError(td.name);
+                return { ...base, errorCode: refused.errorCode, errorMessage: refused.message };
+              }
               if (acks === -1 && partition.isr.length < minInsyncReplicas) {
                 return {
                   ...base,
@@ -71,7 +96,13 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
               if (pd.records === null || pd.records.length === 0) {
                 return { ...base, errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'no records' };
               }
-              const outcome = await partition.append(pd.records, limits);
+              let records = pd.records;
+              if (legacyAllowed && records.length > MAGIC_AT && records[MAGIC_AT] !== RECORD_BATCH_MAGIC) {
+                const converted = upConvert(records, maxMessageBytes);
+                if (!Buffer.isBuffer(converted)) return { ...base, ...converted };
+                records = converted;
+              }
+              const outcome = await partition.append(records, limits);
               if (outcome.errorCode !== 0) {
                 const message = 'message' in outcome ? outcome.message : null;
                 const recordErrors = 'recordErrors' in outcome ? (outcome.recordErrors ?? []) : [];
@@ -87,7 +118,7 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
               }
               if (!('baseOffset' in outcome)) throw new Error('unreachable');
               state.metrics.bytesIn(td.name, pd.records.length);
-              state.metrics.recordsIn(td.name, batchRecordsCount(pd.records));
+              state.metrics.recordsIn(td.name, batchRecordsCount(records));
               return {
                 ...base,
                 errorCode: 0,
@@ -112,6 +143,57 @@ export function createProduceHandler(state: BrokerState): ApiHandler {
       return { ...defaultProduceResponse(), responses };
     },
   );
+}
+
+/**
+ * Like Promise.all, but settles only once every promise has: a rejection does not leave appends
+ * running on the request's bytes after the handler is done.
+ */
+async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const outcomes = await Promise.allSettled(promises);
+  return outcomes.map((o) => {
+    if (o.status === 'rejected') throw o.reason;
+    return o.value;
+  });
+}
+
+const LEGACY_ENTRY_OVERHEAD = 12;
+
+/**
+ * A legacy message set (magic 0/1) as one v2 batch, or the partition's error: MESSAGE_TOO_LARGE for
+ * a top-level message (a compressed wrapper counts as one, as in Kafka) above max.message.bytes,
+ * CORRUPT_MESSAGE for a CRC-32 mismatch or a malformed set.
+ */
+function upConvert(
+  records: Buffer,
+  maxMessageBytes: number,
+): Buffer | { errorCode: number; errorMessage: string } {
+  for (let at = 0; at + LEGACY_ENTRY_OVERHEAD <= records.length; ) {
+    const size = LEGACY_ENTRY_OVERHEAD + records.readInt32BE(at + 8);
+    if (size > maxMessageBytes) {
+      return {
+        errorCode: ErrorCode.MESSAGE_TOO_LARGE,
+        errorMessage: `message of ${size} bytes exceeds max.message.bytes ${maxMessageBytes}`,
+      };
+    }
+    if (size <= LEGACY_ENTRY_OVERHEAD) break; // malformed: the decoder below names it
+    at += size;
+  }
+  try {
+    const legacy = decodeLegacyMessageSet(records);
+    // Kafka keeps the producer's codec (topic compression.type=producer) when it converts.
+    const compression = legacy.find((r) => r.compression !== 0)?.compression ?? 0;
+    return convertLegacyToBatch(legacy, {
+      compression,
+      sequentialOffsets: true,
+      timestampType: 'CreateTime',
+    });
+  } catch (err) {
+    if (err instanceof DecodeError || err instanceof EncodeError) {
+      return { errorCode: ErrorCode.CORRUPT_MESSAGE, errorMessage: err.message };
+    }
+    throw err;
+  }
 }
 
 const UNBOUNDED = Number.MAX_SAFE_INTEGER;

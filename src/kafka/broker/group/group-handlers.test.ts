@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer } from '@platformatic/kafka';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { buildRecordBatch } from '../../../../test/support/record-batches.ts';
 import { overridesLayer } from '../../../config/index.ts';
 import { MemoryLogger } from '../../../telemetry/index.ts';
 import {
   type DeleteGroupsResponse,
+  type DeleteRecordsResponse,
   type DescribeGroupsResponse,
   defaultDeleteGroupsRequest,
+  defaultDeleteRecordsRequest,
   defaultDescribeGroupsRequest,
   defaultFindCoordinatorRequest,
   defaultHeartbeatRequest,
@@ -18,8 +21,10 @@ import {
   defaultLeaveGroupRequest,
   defaultListGroupsRequest,
   defaultOffsetCommitRequest,
+  defaultOffsetCommitRequestPartition,
   defaultOffsetDeleteRequest,
   defaultOffsetFetchRequest,
+  defaultProduceRequest,
   defaultSyncGroupRequest,
   ErrorCode,
   type FindCoordinatorResponse,
@@ -30,6 +35,7 @@ import {
   type OffsetCommitResponse,
   type OffsetDeleteResponse,
   type OffsetFetchResponse,
+  type ProduceResponse,
   type SyncGroupResponse,
 } from '../../protocol/index.ts';
 import { Broker } from '../broker.ts';
@@ -500,6 +506,50 @@ describe('group coordinator over the wire (in-process broker)', () => {
           ['ghost', ErrorCode.GROUP_ID_NOT_FOUND],
         ],
       );
+    } finally {
+      c.socket.destroy();
+    }
+  });
+
+  it('refuses client writes to __consumer_offsets (Produce, DeleteRecords) with INVALID_TOPIC_EXCEPTION', async () => {
+    await broker.partitions.createTopic('internal-writes', 1, {});
+    const c = await RawClient.open(port);
+    try {
+      // A standalone commit creates the internal topic.
+      const commit = await c.call<OffsetCommitResponse>(8, 2, 1, {
+        ...defaultOffsetCommitRequest(),
+        groupId: 'internal-writes',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        topics: [
+          {
+            name: 'internal-writes',
+            partitions: [{ ...defaultOffsetCommitRequestPartition(), committedOffset: 1n }],
+          },
+        ],
+      });
+      assert.equal(commit.topics[0]?.partitions[0]?.errorCode, 0);
+      const produced = await c.call<ProduceResponse>(0, 9, 2, {
+        ...defaultProduceRequest(),
+        acks: 1,
+        timeoutMs: 5000,
+        topicData: [
+          {
+            name: '__consumer_offsets',
+            partitionData: [
+              { index: 0, records: buildRecordBatch([{ key: Buffer.from('k'), value: null }]) },
+            ],
+          },
+        ],
+      });
+      const p = produced.responses[0]?.partitionResponses[0];
+      assert.equal(p?.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+      assert.equal(p?.errorMessage, 'Cannot append to internal topic __consumer_offsets');
+      const deleted = await c.call<DeleteRecordsResponse>(21, 2, 3, {
+        ...defaultDeleteRecordsRequest(),
+        topics: [{ name: '__consumer_offsets', partitions: [{ partitionIndex: 0, offset: -1n }] }],
+      });
+      assert.equal(deleted.topics[0]?.partitions[0]?.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
     } finally {
       c.socket.destroy();
     }

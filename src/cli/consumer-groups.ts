@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Admin } from '@platformatic/kafka';
 import { type Command, InvalidArgumentError } from 'commander';
+import { ByteReader, ByteWriter } from '../base/index.ts';
+import {
+  type ApiCodec,
+  consumerGroupDescribeApi,
+  defaultConsumerGroupDescribeRequest,
+} from '../kafka/protocol/index.ts';
 import {
   clientBaseOptions,
   closeQuietly,
@@ -698,7 +704,8 @@ interface RawListedGroup {
 async function listConsumerGroups(admin: Admin): Promise<RawListedGroup[]> {
   let groups: Map<string, RawListedGroup>;
   try {
-    groups = (await admin.listGroups()) as Map<string, RawListedGroup>;
+    // The client asks for classic groups only unless told otherwise; Kafka's tool lists both.
+    groups = (await admin.listGroups({ types: ['classic', 'consumer'] })) as Map<string, RawListedGroup>;
   } catch (e) {
     throw toolError(e, 'listing groups');
   }
@@ -862,23 +869,11 @@ async function describeGroup(admin: Admin, group: string, timeoutMs: number): Pr
   };
 }
 
-/** ConsumerGroupDescribe's answer, as far as the tool reads it (the client library has no call for it). */
-interface ConsumerGroupDescribeGroup {
-  errorCode: number;
-  groupState: string;
-  assignorName: string;
-  members: {
-    memberId: string;
-    instanceId: string | null;
-    clientId: string;
-    clientHost: string;
-    assignment: { topicPartitions: { topicName: string; partitions: number[] }[] };
-  }[];
-}
-
 /**
  * A KIP-848 (`consumer` protocol) group through ConsumerGroupDescribe on its coordinator;
- * undefined when the broker does not offer the API or does not know the group.
+ * undefined when the broker does not offer the API or does not know the group. The request and
+ * answer are encoded and decoded with Sluice's own codec: the client library's decoder for this
+ * API (1.35) reads `subscribed_topic_names` as one string and fails on any group with members.
  */
 async function describeConsumerProtocolGroup(
   admin: Admin,
@@ -887,11 +882,12 @@ async function describeConsumerProtocolGroup(
 ): Promise<GroupInfo | undefined> {
   try {
     if (!(await admin.listApis()).some((a) => a.name === 'ConsumerGroupDescribe')) return undefined;
-    const response = await callCoordinator<[string[], boolean], { groups: ConsumerGroupDescribeGroup[] }>(
+    const response = await callCoordinatorWithCodec(
       admin,
       group,
-      'ConsumerGroupDescribe',
-      [[group], false],
+      consumerGroupDescribeApi,
+      0,
+      { ...defaultConsumerGroupDescribeRequest(), groupIds: [group] },
       Date.now() + timeoutMs,
     );
     const g = response.groups[0];
@@ -915,6 +911,53 @@ async function describeConsumerProtocolGroup(
   } catch (e) {
     if (kafkaErrorNames(e).has('GROUP_ID_NOT_FOUND')) return undefined;
     throw toolError(e, `group '${group}'`);
+  }
+}
+
+/** One request to a group's coordinator over the client's connection, in Sluice's codec. */
+async function callCoordinatorWithCodec<Req, Res>(
+  admin: Admin,
+  group: string,
+  codec: ApiCodec<Req, Res>,
+  version: number,
+  request: Req,
+  deadline: number,
+): Promise<Res> {
+  const kafka = await loadKafkaClient();
+  const flexible = codec.flexibleMin !== null && version >= codec.flexibleMin;
+  for (;;) {
+    try {
+      const coordinator = (await admin.findCoordinator({ keyType: 0, keys: [group] }))[0];
+      const broker =
+        coordinator === undefined
+          ? undefined
+          : (await admin.metadata({ topics: [] })).brokers.get(coordinator.nodeId);
+      if (broker === undefined) throw new ToolError(`no coordinator found for group '${group}'`);
+      return await new Promise<Res>((resolve, reject) => {
+        admin[kafka.kGetConnection](broker, (err, connection) => {
+          if (err !== null || connection === undefined) return reject(err);
+          const body = new ByteWriter();
+          codec.encodeRequest(body, version, request);
+          connection.send<Res>(
+            codec.apiKey,
+            version,
+            () => kafka.Writer.create().append(body.toBuffer()),
+            (_correlationId, _apiKey, _apiVersion, reader) =>
+              codec.decodeResponse(
+                new ByteReader(reader.buffer.slice(reader.position, reader.length)),
+                version,
+              ),
+            flexible,
+            flexible,
+            (sendErr, res) => (sendErr !== null || res === undefined ? reject(sendErr) : resolve(res)),
+          );
+        });
+      });
+    } catch (e) {
+      const names = kafkaErrorNames(e);
+      if (Date.now() >= deadline || !COORDINATOR_RETRIABLE.some((n) => names.has(n))) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }
 

@@ -199,6 +199,54 @@ describe('sluice consumer-groups against a real broker', () => {
     );
   });
 
+  it('a KIP-848 member (group.protocol=consumer) shows in --list, --state and --members', async (t) => {
+    if (!tb.needs(t, ...GROUP_APIS, 'ConsumerGroupHeartbeat', 'ConsumerGroupDescribe')) return;
+    await tb.createTopic('cg-848', 2);
+    await produce('cg-848', values(0, 4));
+    const member = startSluice([
+      'console-consumer',
+      ...tb.bootstrapArgs(),
+      '--topic',
+      'cg-848',
+      '--group',
+      'cg-848-app',
+      '--from-beginning',
+      '--consumer-property',
+      'group.protocol=consumer',
+      '--consumer-property',
+      'client.id=cg-848-client',
+    ]);
+    try {
+      await member.waitForOutput(() => member.stdout().trimEnd().split('\n').length >= 4);
+      let state: ToolRun | undefined;
+      for (let i = 0; i < 50; i++) {
+        state = await groups('--describe', '--group', 'cg-848-app', '--state');
+        if (/ Stable /.test(state.stdout)) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(state!.code, 0, state!.stderr);
+      const [, row] = rows(state!);
+      assert.deepEqual([row![0], row![3], row![4], row![5]], ['cg-848-app', 'uniform', 'Stable', '1']);
+
+      const members = await groups('--describe', '--group', 'cg-848-app', '--members', '--verbose');
+      assert.equal(members.code, 0, members.stderr);
+      const [, m] = rows(members);
+      assert.deepEqual(
+        [m![0], m![3], m![4], m!.slice(5).join(' ')],
+        ['cg-848-app', 'cg-848-client', '2', 'cg-848(0,1)'],
+      );
+
+      const listed = await groups('--list', '--type');
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.ok(
+        rows(listed).some((r) => r[0] === 'cg-848-app' && r[1] === 'Consumer'),
+        listed.stdout,
+      );
+    } finally {
+      assert.equal(await member.stop(), 0, member.stderr());
+    }
+  });
+
   it('members share the partitions and hand them over on exit: nothing lost, nothing twice', async (t) => {
     if (!tb.needs(t, ...GROUP_APIS)) return;
     await tb.createTopic('cg-share', 2);

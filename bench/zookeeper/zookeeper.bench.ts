@@ -9,7 +9,7 @@
  * Prints `name: value unit` lines (ops/s, p50 and p99 latency per operation and server, and the
  * Sluice / ZooKeeper ratios). Usage: node bench/zookeeper/zookeeper.bench.ts
  * Environment: ZK_BENCH_SECONDS (per phase, default 2.5), ZK_BENCH_WINDOW (default 16),
- * ZK_BENCH_ONLY=sluice|apache.
+ * ZK_BENCH_ONLY=sluice|apache, ZK_BENCH_SLUICE_CFG (extra zoo.cfg lines for Sluice, `;`-separated).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,6 +26,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.ZK_BENCH_SECONDS ?? 2.5);
 const WINDOW = Number(process.env.ZK_BENCH_WINDOW ?? 16);
 const ONLY = process.env.ZK_BENCH_ONLY ?? '';
+/** Extra zoo.cfg lines for Sluice only, `;`-separated (experiments, e.g. `preAllocSize=0`). */
+const SLUICE_CFG = process.env.ZK_BENCH_SLUICE_CFG ?? '';
 const DATA = Buffer.alloc(100, 0x61);
 const OPEN_ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -253,7 +255,8 @@ async function withServer<T>(
   await writeFile(
     cfg,
     `tickTime=2000\ndataDir=${dataDir}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n` +
-      'forceSync=yes\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n',
+      'forceSync=yes\nadmin.enableServer=false\n4lw.commands.whitelist=ruok\n' +
+      (name === 'sluice' ? SLUICE_CFG.replaceAll(';', '\n') : ''),
   );
   const proc =
     name === 'apache'

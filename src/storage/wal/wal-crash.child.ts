@@ -1,5 +1,6 @@
 // Test helper for wal-crash.test.ts, run as its own process so the test can SIGKILL it at any
-// moment. Reads the log directory as one line on stdin, opens the log there, then appends forever from several concurrent appenders,
+// moment. Reads "<log directory> <preallocateBytes>" as one line on stdin, opens the log there, then
+// appends forever from several concurrent appenders,
 // printing "ack <seq>" once each append is acknowledged (durable) and "trunc <seq>" before each
 // truncateBefore(seq). Payloads are a pure function of the seq, so the test can verify every byte.
 import { WriteAheadLog } from './write-ahead-log.ts';
@@ -17,8 +18,13 @@ export function crashPayload(seq: number): Buffer {
 
 export const crashOptions = { fileBytesMax: 64 * 1024, recordBytesMax: 1500 } as const;
 
-async function main(dir: string): Promise<void> {
-  const wal = await WriteAheadLog.open(dir, crashOptions);
+async function main(line: string): Promise<void> {
+  const at = line.lastIndexOf(' ');
+  const dir = line.slice(0, at);
+  const wal = await WriteAheadLog.open(dir, {
+    ...crashOptions,
+    preallocateBytes: Number(line.slice(at + 1)),
+  });
   process.stdout.write(`ready ${wal.nextSeq}\n`);
   let acked = 0;
   const appender = async () => {

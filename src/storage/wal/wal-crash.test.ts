@@ -18,10 +18,10 @@ interface Run {
 }
 
 /** Starts the appending child and SIGKILLs it as soon as it has acknowledged `killAfter` appends. */
-function runAndKill(dir: string, killAfter: number): Promise<Run> {
+function runAndKill(dir: string, killAfter: number, preallocateBytes: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child], { stdio: ['pipe', 'pipe', 'pipe'] });
-    proc.stdin.end(`${dir}\n`);
+    proc.stdin.end(`${dir} ${preallocateBytes}\n`);
     const run: Run = { acked: [], truncatedBelow: 0 };
     let stderr = '';
     let killed = false;
@@ -58,7 +58,9 @@ describe('WriteAheadLog under SIGKILL', () => {
     for (let iteration = 0; iteration < 20; iteration++) {
       // Kill right after open (0 acks) now and then, otherwise after 1 to 2000 acknowledged appends.
       const killAfter = iteration % 5 === 0 ? 0 : 1 + (random() % 2000);
-      const run = await runAndKill(dir, killAfter);
+      // Every other child preallocates (zero-filled tails, extensions racing the kill, rolls that
+      // cut the zeros), so each kind of tail is also reopened by the other kind of writer.
+      const run = await runAndKill(dir, killAfter, iteration % 2 === 1 ? 16 * 1024 : 0);
       for (const seq of run.acked) acked.add(seq);
       truncatedBelow = Math.max(truncatedBelow, run.truncatedBelow);
 

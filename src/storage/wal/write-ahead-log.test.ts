@@ -131,9 +131,16 @@ describe('WriteAheadLog', () => {
         fc.integer({ min: FILE_HEADER_BYTES + FRAME_HEADER_BYTES + 300, max: 3000 }),
         fc.integer({ min: 0, max: 1000 }),
         fc.nat(),
-        async (ops, fileBytesMax, firstSeq, cut) => {
+        fc.constantFrom(0, 0, 64, 700),
+        async (ops, fileBytesMax, firstSeq, cut, preallocateBytes) => {
           const dir = freshDir();
-          const options: WalOptions = { fsync: 'never', fileBytesMax, recordBytesMax: 300, firstSeq };
+          const options: WalOptions = {
+            fsync: 'never',
+            fileBytesMax,
+            recordBytesMax: 300,
+            firstSeq,
+            preallocateBytes,
+          };
           const wal = await WriteAheadLog.open(dir, options);
           const acks: Array<Promise<number>> = [];
           const expected: Buffer[] = [];
@@ -445,6 +452,80 @@ describe('WriteAheadLog', () => {
     assert.deepEqual(
       records.map((r) => r.payload.toString()),
       [payloadOf(0, 40).toString(), 'new 2'],
+    );
+  });
+
+  it('preallocates the active file in zero-filled steps and reopens a zero tail as a clean end', async () => {
+    const dir = freshDir();
+    const fileBytesMax = 4096;
+    const options = {
+      fileBytesMax,
+      recordBytesMax: 100,
+      preallocateBytes: 1000,
+      syncMethod: 'fdatasync',
+    } as const;
+    const wal = await WriteAheadLog.open(dir, options);
+    const frame = FRAME_HEADER_BYTES + 100;
+    for (let i = 0; i < 5; i++) await wal.append(payloadOf(i, 100));
+    assert.ok(wal.stats.preallocations >= 1);
+    const first = join(dir, walFileName(1));
+    const size = statSync(first).size;
+    assert.ok(size > FILE_HEADER_BYTES + 5 * frame, `file grew ahead of its records (${size} bytes)`);
+    assert.ok(
+      readFileSync(first)
+        .subarray(FILE_HEADER_BYTES + 5 * frame)
+        .every((b) => b === 0),
+    );
+    // Enough records to roll: the finished file loses its zeros, only the active one keeps a tail.
+    const perFile = Math.floor((fileBytesMax - FILE_HEADER_BYTES) / frame);
+    for (let i = 5; i < perFile + 3; i++) await wal.append(payloadOf(i, 100));
+    await wal.close();
+    assert.equal(statSync(first).size, FILE_HEADER_BYTES + perFile * frame);
+    const active = join(dir, walFileName(perFile + 1));
+    assert.ok(statSync(active).size > FILE_HEADER_BYTES + 2 * frame);
+
+    const reopened = await WriteAheadLog.open(dir, options);
+    assert.equal(reopened.recovery.truncated, null, 'a zero tail is not damage');
+    assert.equal(await reopened.append(payloadOf(99, 100)), perFile + 4);
+    await reopened.close();
+    const { records, recovery } = await reopenAndReplay(dir);
+    assert.equal(recovery.truncated, null);
+    assert.deepEqual(
+      records.map((r) => r.seq),
+      Array.from({ length: perFile + 4 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(records.at(-1)?.payload, payloadOf(99, 100));
+  });
+
+  it('in a preallocated file, ends the log at a record lost to zeros and cuts a torn one', async () => {
+    const dir = freshDir();
+    const options = { fsync: 'never', preallocateBytes: 4096 } as const;
+    const wal = await WriteAheadLog.open(dir, options);
+    for (let i = 0; i < 4; i++) await wal.append(payloadOf(i, 40));
+    await wal.close();
+    const path = join(dir, walFileName(1));
+    const frame = FRAME_HEADER_BYTES + 40;
+    const bytes = readFileSync(path);
+    // The last write never reached the disk: its frame reads as zeros, like the space after it.
+    bytes.fill(0, FILE_HEADER_BYTES + 3 * frame, FILE_HEADER_BYTES + 4 * frame);
+    writeFileSync(path, bytes);
+    let reopened = await WriteAheadLog.open(dir, options);
+    assert.equal(reopened.recovery.truncated, null);
+    assert.equal(reopened.nextSeq, 4);
+    await reopened.close();
+    // Torn: half of record 3 is zeros (its CRC fails) while record 4 is still there behind it.
+    bytes.fill(0, FILE_HEADER_BYTES + 2 * frame + FRAME_HEADER_BYTES + 20, FILE_HEADER_BYTES + 3 * frame);
+    bytes.set(payloadOf(7, 40), FILE_HEADER_BYTES + 3 * frame);
+    writeFileSync(path, bytes);
+    reopened = await WriteAheadLog.open(dir, options);
+    assert.equal(reopened.recovery.truncated?.reason, 'frame CRC mismatch');
+    assert.equal(reopened.recovery.truncated?.offset, FILE_HEADER_BYTES + 2 * frame);
+    assert.equal(await reopened.append(Buffer.from('new 3')), 3);
+    await reopened.close();
+    const { records } = await reopenAndReplay(dir);
+    assert.deepEqual(
+      records.map((r) => r.payload.toString()),
+      [payloadOf(0, 40).toString(), payloadOf(1, 40).toString(), 'new 3'],
     );
   });
 

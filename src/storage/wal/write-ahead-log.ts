@@ -40,6 +40,12 @@ export interface WalOptions {
   groupBytesMax?: number;
   /** Seq of the first record when the directory holds no log yet. Default 1. */
   firstSeq?: number;
+  /**
+   * Grow the active file ahead of the records by writing zeros, this many bytes at a time (capped at
+   * fileBytesMax), so that a sync into space that already exists flushes data only, not the file size
+   * too (on ext4 that saves a journal commit per sync). Default 0: the file grows with each group.
+   */
+  preallocateBytes?: number;
   /** File-system port; tests inject a counting or failing one. */
   fs?: WalFs;
   /**
@@ -70,6 +76,8 @@ export interface WalStats {
   bytesWritten: number;
   rolls: number;
   filesDeleted: number;
+  /** Zero-filled extensions of the active file (preallocateBytes). */
+  preallocations: number;
 }
 
 /** What recovery found and did on open; callers log it. */
@@ -123,6 +131,7 @@ interface ResolvedOptions {
   recordBytesMax: number;
   groupBytesMax: number;
   firstSeq: number;
+  preallocateBytes: number;
   fs: WalFs;
   defer: (run: () => void) => void;
 }
@@ -135,6 +144,7 @@ function resolveOptions(o: WalOptions): ResolvedOptions {
     recordBytesMax: o.recordBytesMax ?? 1024 * 1024,
     groupBytesMax: o.groupBytesMax ?? 4 * 1024 * 1024,
     firstSeq: o.firstSeq ?? 1,
+    preallocateBytes: o.preallocateBytes ?? 0,
     fs: o.fs ?? nodeWalFs,
     defer: o.defer ?? setImmediate,
   };
@@ -153,6 +163,10 @@ function resolveOptions(o: WalOptions): ResolvedOptions {
     'groupBytesMax must be a positive integer',
   );
   assert(Number.isSafeInteger(r.firstSeq) && r.firstSeq >= 0, 'firstSeq must be a non-negative safe integer');
+  assert(
+    Number.isSafeInteger(r.preallocateBytes) && r.preallocateBytes >= 0,
+    'preallocateBytes must be a non-negative integer',
+  );
   return r;
 }
 
@@ -172,6 +186,10 @@ export class WriteAheadLog {
   #fd: number;
   /** Bytes written to the active file (ahead of its durable `bytes` while a sync is in flight). */
   #writeOffset: number;
+  /** Size of the active file: from #writeOffset up to here it holds zeros (preallocated). */
+  #fileEnd: number;
+  /** A zero-fill of the active file beyond #fileEnd in flight (it moves #fileEnd when done). */
+  #extending: Promise<void> | null = null;
   #nextSeq: number;
   #pending: PendingRecord[] = [];
   #slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -190,6 +208,7 @@ export class WriteAheadLog {
     o: ResolvedOptions,
     files: LogFile[],
     fd: number,
+    fileEnd: number,
     recovery: WalRecovery,
     stats: WalStats,
   ) {
@@ -202,8 +221,10 @@ export class WriteAheadLog {
     const active = files.at(-1);
     assert(active !== undefined, 'an open log has an active file');
     this.#writeOffset = active.bytes;
+    this.#fileEnd = Math.max(fileEnd, active.bytes);
     this.#nextSeq = active.endSeq;
     this.recovery = recovery;
+    this.#growAhead();
   }
 
   /**
@@ -228,6 +249,7 @@ export class WriteAheadLog {
       bytesWritten: 0,
       rolls: 0,
       filesDeleted: 0,
+      preallocations: 0,
     };
 
     // A temporary is a new file whose header was not yet durable: it never holds records.
@@ -244,6 +266,7 @@ export class WriteAheadLog {
 
     const files: LogFile[] = [];
     let activeFd = -1;
+    let activeEnd = 0;
     try {
       for (let i = 0; i < logs.length; i++) {
         const log = logs[i]!;
@@ -287,7 +310,13 @@ export class WriteAheadLog {
           }
           const scanner = new FrameScanner(fs, fd, FILE_HEADER_BYTES, size, log.firstSeq);
           while ((await io('read', scanner.next())) !== null) recovery.records++;
-          if (scanner.stop !== null) {
+          // A preallocated tail: zeros are never a valid frame (a frame's CRC of zeros is not
+          // zero), and nothing stale lies behind them, so they are the clean end of the log.
+          const zeroTail =
+            isLast &&
+            scanner.stop !== null &&
+            (await io('read', isZeroRange(fs, fd, scanner.position, size)));
+          if (scanner.stop !== null && !zeroTail) {
             if (!isLast) throw new WalCorruptError(dir, log.name, scanner.stop.offset, scanner.stop.reason);
             // Cut the tail so that bytes after it can never be mistaken for records again.
             await io('truncate', fs.ftruncate(fd, scanner.position));
@@ -311,6 +340,7 @@ export class WriteAheadLog {
           recovery.files++;
           if (isLast) {
             activeFd = fd;
+            activeEnd = zeroTail ? size : scanner.position;
             keepOpen = true;
           }
         } finally {
@@ -321,12 +351,13 @@ export class WriteAheadLog {
         const last = files.at(-1);
         const firstSeq = last?.endSeq ?? logs.at(-1)?.firstSeq ?? o.firstSeq;
         activeFd = await createLogFile(dir, o, firstSeq, files, stats);
+        activeEnd = FILE_HEADER_BYTES;
       }
     } catch (err) {
       if (activeFd !== -1) await fs.close(activeFd).catch(() => {});
       throw err;
     }
-    return new WriteAheadLog(dir, o, files, activeFd, recovery, stats);
+    return new WriteAheadLog(dir, o, files, activeFd, activeEnd, recovery, stats);
   }
 
   /** Seq of the oldest record still kept (truncateBefore moves it forward). */
@@ -457,6 +488,7 @@ export class WriteAheadLog {
         if (this.#failure === null && this.#nextSeq - 1 > this.durableSeq)
           await this.#waitFor(this.#nextSeq - 1);
         await this.#maintenance;
+        await this.#extending?.catch(() => {});
       } finally {
         this.#closing = false;
         const fd = this.#fd;
@@ -575,6 +607,12 @@ export class WriteAheadLog {
     else this.#pending.splice(0, n);
     this.#pendingBytes -= bytes;
 
+    if (o.preallocateBytes > 0) {
+      while (this.#writeOffset + bytes > this.#fileEnd) {
+        if (this.#extending === null) this.#extend(this.#writeOffset + bytes);
+        await this.#extending;
+      }
+    }
     await writeAll(this.dir, this.#fs, this.#fd, iov, this.#writeOffset, bytes);
     this.#writeOffset += bytes;
     this.stats.bytesWritten += bytes;
@@ -586,15 +624,70 @@ export class WriteAheadLog {
     file.endSeq = lastSeq + 1;
     file.bytes = this.#writeOffset;
     this.#release(lastSeq);
+    this.#growAhead();
+  }
+
+  /** Starts the next preallocation step once less than half a step is left, off the groups' path. */
+  #growAhead(): void {
+    const o = this.#o;
+    if (
+      o.preallocateBytes > 0 &&
+      this.#extending === null &&
+      this.#failure === null &&
+      this.#fileEnd < o.fileBytesMax &&
+      this.#fileEnd - this.#writeOffset < o.preallocateBytes / 2
+    ) {
+      this.#extend(this.#writeOffset);
+    }
+  }
+
+  /**
+   * Starts writing zeros after the end of the active file: one preallocateBytes step (at least up
+   * to `needed`), within fileBytesMax. Only space past #fileEnd is touched, where no group writes
+   * until the step is done. A failure fails the log like any write.
+   */
+  #extend(needed: number): void {
+    const o = this.#o;
+    const from = this.#fileEnd;
+    const to = Math.max(needed, Math.min(o.fileBytesMax, from + o.preallocateBytes));
+    const fd = this.#fd;
+    const run = (async () => {
+      await writeAll(this.dir, this.#fs, fd, [Buffer.alloc(to - from)], from, to - from);
+      if (o.fsync && !o.dsync) await withIoError(this.dir, 'fdatasync', this.#fs.fdatasync(fd));
+      if (this.#fd === fd) this.#fileEnd = to;
+      this.stats.preallocations++;
+    })();
+    this.#extending = run;
+    run.then(
+      () => {
+        if (this.#extending === run) this.#extending = null;
+      },
+      (err: unknown) => {
+        if (this.#extending === run) this.#extending = null;
+        this.#fail(err);
+      },
+    );
   }
 
   async #roll(firstSeq: number): Promise<void> {
     const old = this.#fd;
+    if (this.#extending !== null) await this.#extending;
+    // Only the last file may end in zeros: cut the preallocated tail (durably) before a new file
+    // exists, so recovery keeps its strict rule for earlier files (no trailing bytes at all).
+    if (this.#fileEnd > this.#writeOffset) {
+      await withIoError(this.dir, 'truncate', this.#fs.ftruncate(old, this.#writeOffset));
+      if (this.#o.fsync) {
+        await withIoError(this.dir, 'fdatasync', this.#fs.fdatasync(old));
+        this.stats.syncs++;
+      }
+    }
     this.#fd = -1;
     await withIoError(this.dir, 'close', this.#fs.close(old));
     this.#fd = await createLogFile(this.dir, this.#o, firstSeq, this.#files, this.stats);
     this.#writeOffset = FILE_HEADER_BYTES;
+    this.#fileEnd = FILE_HEADER_BYTES;
     this.stats.rolls++;
+    this.#growAhead();
   }
 
   #release(seq: number): void {
@@ -629,6 +722,18 @@ export class WriteAheadLog {
     this.#waiters = [];
     this.#waiterHead = 0;
   }
+}
+
+/** Whether file bytes [from, to) are all zero (read in 1 MiB pieces). */
+async function isZeroRange(fs: WalFs, fd: number, from: number, to: number): Promise<boolean> {
+  const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(to - from, 1)));
+  for (let pos = from; pos < to; ) {
+    const n = await fs.read(fd, buf, 0, Math.min(buf.length, to - pos), pos);
+    if (n === 0) return false;
+    for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
+    pos += n;
+  }
+  return true;
 }
 
 function closedError(dir: string): WalError {

@@ -92,6 +92,16 @@ export const zooConfigDef = defineConfig({
     importance: 'low',
     doc: 'yes: fsync the log before acknowledging a write.',
   },
+  preAllocSize: {
+    type: 'int',
+    default: 1024,
+    validator: atLeast(0),
+    importance: 'low',
+    doc:
+      'KiB the transaction log file is grown by ahead of its records, as zeros, so a sync flushes data ' +
+      'only; 0 grows it with every write. ZooKeeper defaults to 65536; Sluice grows in the background ' +
+      'while writes continue, and a short step stalls concurrent syncs less (1 MiB measured best).',
+  },
   '4lw.commands.whitelist': {
     type: 'list',
     default: ['srvr'],
@@ -257,6 +267,8 @@ export interface ZooConfig {
   readonly purgeIntervalHours: number;
   readonly snapCount: number;
   readonly forceSync: boolean;
+  /** Bytes the log file is preallocated by (`preAllocSize`, given in KiB). */
+  readonly preAllocBytes: number;
   readonly fourLetterWords: ReadonlySet<string>;
   readonly extendedTypesEnabled: boolean;
   readonly superDigest: string | null;
@@ -412,6 +424,7 @@ export function resolveZooConfig(
     purgeIntervalHours: v['autopurge.purgeInterval'],
     snapCount: v.snapCount,
     forceSync: v.forceSync === 'yes',
+    preAllocBytes: v.preAllocSize * 1024,
     fourLetterWords: new Set(words.includes('*') ? ALL_WORDS : words),
     extendedTypesEnabled: v['zookeeper.extendedTypesEnabled'] || v.extendedTypesEnabled,
     superDigest: super_,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
@@ -547,6 +547,45 @@ describe('ZooServer watches', () => {
 });
 
 describe('ZooServer durability', () => {
+  test('a read of a node no pending write changed is answered ahead of the commit queue; others wait', async () => {
+    const h = await start();
+    const a = await connected(h);
+    const b = await connected(h);
+    await call(h, a, OpCode.create, create('/x'));
+    await call(h, a, OpCode.create, create('/y'));
+    const durable = h.server.lastZxid;
+    a.send(OpCode.setData, { path: '/x', data: Buffer.from('new'), version: -1 });
+    b.send(OpCode.getData, { path: '/y', watch: false });
+    assert.equal(b.frames.length, 1, 'a read of an unchanged node does not wait for the sync');
+    const early = b.reply(OpCode.getData);
+    assert.equal(early.zxid, durable, 'stamped with the durable zxid, not the pending one');
+    assert.equal(early.body?.data?.toString(), 'd');
+    b.send(OpCode.getData, { path: '/x', watch: false });
+    b.send(OpCode.exists, { path: '/y', watch: false });
+    assert.equal(a.frames.length, 0, 'the write is not durable yet');
+    assert.equal(b.frames.length, 0, 'a changed node waits, and so does every later reply of b (xid order)');
+    await settle(h.server);
+    assert.equal(a.reply(OpCode.setData).zxid, durable + 1n);
+    const late = b.reply(OpCode.getData);
+    assert.equal(late.body?.data?.toString(), 'new');
+    assert.equal(late.zxid, durable + 1n);
+    assert.equal(b.reply(OpCode.exists).err, 0);
+    assert.equal(h.server.readsAhead, 1);
+  });
+
+  test('a node created or a child list changed by a pending write is read only after the sync', async () => {
+    const h = await start();
+    const a = await connected(h);
+    const b = await connected(h);
+    await call(h, a, OpCode.create, create('/p'));
+    await call(h, b, OpCode.exists, { path: '/p/c', watch: true });
+    a.send(OpCode.create, create('/p/c'));
+    b.send(OpCode.getChildren, { path: '/p', watch: false });
+    assert.equal(b.frames.length, 0);
+    await settle(h.server);
+    assert.equal(b.notification().type, EventType.nodeCreated, 'the notification precedes the new state');
+    assert.deepEqual(b.reply(OpCode.getChildren).body?.children, ['c']);
+  });
   test('recovery from snapshot + log gives the same tree and sequence numbers continue', async () => {
     const h = await start({ snapCount: '5' });
     const c = await connected(h);
@@ -574,6 +613,41 @@ describe('ZooServer durability', () => {
     const purged = await h2.store.purge(3);
     assert.ok(purged.snapshotsDeleted >= 0);
     await h2.store.close();
+  });
+
+  test('the preallocated transaction log ends in zeros and reopens without a cut', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'zk-prealloc-'));
+    dirs.push(d);
+    const store = await TxnStore.open(d, d, true, 0xfffff, 64 * 1024);
+    const { tree } = await store.recover();
+    const acl = OPEN;
+    for (let i = 1; i <= 20; i++) {
+      const hdr = { sessionId: 1n, cxid: i, zxid: BigInt(i), time: 0n };
+      const txn = {
+        type: 'create',
+        path: `/n${i}`,
+        data: Buffer.alloc(100, i),
+        acl,
+        ephemeralOwner: 0n,
+        parentCVersion: i,
+      } as const;
+      tree.applyTxn(hdr, txn);
+      await store.append(hdr, txn);
+    }
+    await store.close();
+    const [file] = await readdir(store.logDir);
+    const bytes = await readFile(join(store.logDir, file!));
+    assert.ok(bytes.length >= 64 * 1024, `grown by a preAllocSize step (${bytes.length} bytes)`);
+    assert.ok(
+      bytes.subarray(bytes.length - 32 * 1024).every((b) => b === 0),
+      'zeros after the records',
+    );
+    const again = await TxnStore.open(d, d, true, 0xfffff, 64 * 1024);
+    const { tree: back, report } = await again.recover();
+    assert.equal(report.truncatedTail, false, 'zeros are the end of the log, not damage');
+    assert.equal(report.replayed, 20);
+    assert.deepEqual(back.get('/n20')?.data, Buffer.alloc(100, 20));
+    await again.close();
   });
 });
 

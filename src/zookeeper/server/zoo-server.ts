@@ -8,7 +8,8 @@
  * every reply and notification — of writes and reads alike — leaves the server only through a FIFO
  * commit queue that releases an entry once every write before it is durable. So nothing a client
  * sees can be lost by a crash, notifications precede the reply of the request that triggered them
- * and every later reply, and group commit batches the syncs of concurrent writers.
+ * and every later reply, and group commit batches the syncs of concurrent writers. The one exception
+ * is a read that can only show durable state (`readReply`), which is answered at once.
  */
 import type { Logger } from '../../telemetry/index.ts';
 import type { ACL, ClientInfo, MultiOp, MultiResult, Stat, ZooRequest } from '../protocol/index.ts';
@@ -143,6 +144,17 @@ export interface ZooServerOptions {
   readonly onFatal?: (err: unknown) => void;
 }
 
+/** The nodes whose data, stat, ACL or children a transaction changed (its events, and setACL's). */
+function changedPaths(txn: Txn, events: readonly { path: string }[]): string[] {
+  const paths = events.map((e) => e.path);
+  const acls = (t: Txn): void => {
+    if (t.type === 'setACL') paths.push(t.path);
+    else if (t.type === 'multi') for (const inner of t.txns) acls(inner);
+  };
+  acls(txn);
+  return paths;
+}
+
 function pathOrNull(p: string | null): string {
   return p ?? '';
 }
@@ -159,6 +171,14 @@ export class ZooServer {
   readonly startedAt: number;
   private readonly onFatal: (err: unknown) => void;
   private readonly queue: QueueEntry[] = [];
+  /**
+   * Paths changed by writes that are applied but not yet durable (a count per path). A read of any
+   * other path sees what is on disk, so it need not wait behind those writes (see `readReply`).
+   */
+  private readonly undurable = new Map<string, number>();
+  /** Zxid of the newest durable write: the reply header zxid of a read answered ahead of the queue. */
+  private durableZxid: bigint;
+  readsAhead = 0;
   private nextSessionId: bigint;
   private failed: unknown = null;
   private lastContainerCheck: number;
@@ -179,6 +199,7 @@ export class ZooServer {
     this.onFatal = options.onFatal ?? (() => {});
     this.startedAt = this.clock.now();
     this.lastContainerCheck = this.startedAt;
+    this.durableZxid = this.tree.lastZxid;
     // ZooKeeper's layout: server id in the high byte, then milliseconds shifted to stay positive.
     const ms = BigInt(this.clock.now());
     this.nextSessionId = BigInt.asIntN(
@@ -395,6 +416,25 @@ export class ZooServer {
     );
   }
 
+  /**
+   * A successful read of one node: sent at once, ahead of the commit queue, when that changes nothing
+   * a client can observe: the connection has nothing queued (its replies stay in xid order) and no
+   * write still waiting for its sync changed `path` (so the reply shows only durable state, stamped
+   * with the durable zxid). To every client it is as if the read ran before those pending writes,
+   * whose notifications still precede any reply showing their effects. Otherwise it queues.
+   */
+  private readReply(c: Connection, started: number, path: string, encode: (zxid: bigint) => Buffer[]): void {
+    if (c.outstanding > 0 || this.undurable.has(path) || this.queue.length === 0) {
+      this.reply(c, started, () => encode(this.lastZxid));
+      return;
+    }
+    this.readsAhead++;
+    this.record(c, started);
+    c.lastZxid = this.durableZxid;
+    c.send(encode(this.durableZxid));
+    this.packetsSent++;
+  }
+
   private record(c: Connection, started: number): void {
     const lat = Math.max(0, this.clock.now() - started);
     c.lastLatency = lat;
@@ -428,6 +468,8 @@ export class ZooServer {
     const events = this.tree.applyTxn(hdr, txn, [], afterEach);
     const deliveries: Delivery<Connection>[] = [];
     for (const ev of events) this.watches.trigger(ev.type, ev.path, deliveries);
+    const touched = changedPaths(txn, events);
+    for (const p of touched) this.undurable.set(p, (this.undurable.get(p) ?? 0) + 1);
     const chunks = encode?.(zxid) ?? null;
     const started = this.clock.now();
     const entry = this.enqueue(
@@ -454,6 +496,12 @@ export class ZooServer {
     this.store.append(hdr, txn).then(
       () => {
         entry.done = true;
+        this.durableZxid = zxid;
+        for (const p of touched) {
+          const n = this.undurable.get(p)!;
+          if (n === 1) this.undurable.delete(p);
+          else this.undurable.set(p, n - 1);
+        }
         this.drain();
       },
       (err: unknown) => this.fail(err),
@@ -725,7 +773,8 @@ export class ZooServer {
           this.watches.addData(path, c);
         }
         if (node === undefined) throw new ZooOpError(ZooErrorCode.NONODE);
-        ok(OpCode.exists, { stat: statOf(node) });
+        const stat = statOf(node);
+        this.readReply(c, started, path, (zxid) => encodeResponse(xid, zxid, 0, OpCode.exists, { stat }));
         return;
       }
       case OpCode.getData: {
@@ -734,7 +783,10 @@ export class ZooServer {
           this.checkWatchCap(c, 'data', req.body.path!);
           this.watches.addData(req.body.path!, c);
         }
-        ok(OpCode.getData, { data: node.data, stat: statOf(node) });
+        const body = { data: node.data, stat: statOf(node) };
+        this.readReply(c, started, req.body.path!, (zxid) =>
+          encodeResponse(xid, zxid, 0, OpCode.getData, body),
+        );
         return;
       }
       case OpCode.getChildren:
@@ -745,8 +797,13 @@ export class ZooServer {
           this.watches.addChild(req.body.path!, c);
         }
         const children = [...node.children];
-        if (req.type === OpCode.getChildren) ok(OpCode.getChildren, { children });
-        else ok(OpCode.getChildren2, { children, stat: statOf(node) });
+        const stat = statOf(node);
+        const type = req.type;
+        this.readReply(c, started, req.body.path!, (zxid) =>
+          type === OpCode.getChildren
+            ? encodeResponse(xid, zxid, 0, OpCode.getChildren, { children })
+            : encodeResponse(xid, zxid, 0, OpCode.getChildren2, { children, stat }),
+        );
         return;
       }
       case OpCode.getACL: {

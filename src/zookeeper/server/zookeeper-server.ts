@@ -47,6 +47,7 @@ export class ZooKeeperServer {
       config.dataLogDir,
       config.forceSync,
       config.juteMaxBuffer,
+      config.preAllocBytes,
     );
     if (store.wal.recovery.truncated !== null) {
       logger.warn('cut a torn transaction log tail', { ...store.wal.recovery.truncated });

@@ -154,6 +154,91 @@ elif scenario == 'recipes':
     a.stop()
     b.stop()
 
+elif scenario == 'barrier-queue':
+    a = client()
+    b = client()
+    # Barrier: b waits while the node exists and is released when a removes it.
+    a.Barrier('/barrier').create()
+    released = threading.Event()
+    result = []
+
+    def wait_barrier():
+        result.append(b.Barrier('/barrier').wait(timeout=10))
+        released.set()
+
+    threading.Thread(target=wait_barrier, daemon=True).start()
+    out['barrierTimesOut'] = a.Barrier('/barrier').wait(timeout=0.3)
+    out['barrierHeld'] = not released.is_set()
+    a.Barrier('/barrier').remove()
+    released.wait(10)
+    out['barrierReleased'] = result
+
+    # DoubleBarrier for two: neither enters alone; both leave together.
+    entered = []
+    left = []
+    lock = threading.Lock()
+
+    def double(zk, name):
+        db = zk.DoubleBarrier('/double', 2, identifier=name)
+        db.enter()
+        with lock:
+            entered.append([name, len(entered)])
+        db.leave()
+        with lock:
+            left.append(name)
+
+    ta = threading.Thread(target=double, args=(a, 'a'), daemon=True)
+    ta.start()
+    ta.join(0.3)
+    out['enteredAlone'] = list(entered)
+    tb = threading.Thread(target=double, args=(b, 'b'), daemon=True)
+    tb.start()
+    ta.join(10)
+    tb.join(10)
+    out['doubleEntered'] = sorted(n for n, _ in entered)
+    out['doubleLeft'] = sorted(left)
+    out['doubleNodeLeft'] = a.get_children('/double')
+
+    # Queue: priority first, then FIFO; a second client consumes.
+    qa = a.Queue('/queue')
+    qa.put(b'one')
+    qa.put(b'two')
+    qa.put(b'first', priority=1)
+    qa.put(b'three')
+    qa.put(b'four')
+    out['queueLength'] = len(qa)
+    qb = b.Queue('/queue')
+    got = []
+    while True:
+        item = qb.get()
+        if item is None:
+            break
+        got.append(item.decode())
+    out['queueOrder'] = got
+    out['queueEmptyLength'] = len(qa)
+
+    # LockingQueue: an item taken by one consumer is invisible to others until consumed or
+    # released; a consumer whose session ends without consuming gives its item back.
+    la = a.LockingQueue('/lq')
+    la.put(b'job1')
+    la.put(b'job2')
+    lb = b.LockingQueue('/lq')
+    out['lqTakenByB'] = lb.get(timeout=5).decode()
+    out['lqHoldsLock'] = lb.holds_lock()
+    out['lqTakenByA'] = la.get(timeout=5).decode()
+    out['lqConsumed'] = lb.consume()
+    out['lqReleased'] = la.release()
+    out['lqLengthAfterRelease'] = len(la)
+    c = client()
+    out['lqTakenByC'] = c.LockingQueue('/lq').get(timeout=5).decode()
+    c.stop()
+    again = lb.get(timeout=5)
+    out['lqBackAfterSessionEnd'] = again.decode() if again is not None else None
+    out['lqFinalConsume'] = lb.consume()
+    out['lqFinalLength'] = len(la)
+    a.stop()
+    b.stop()
+
 elif scenario == 'differential':
     # The same operations against any server; times and session ids are normalized away, zxids are
     # compared as they are (both servers start empty, so they must assign the same ones).

@@ -1,7 +1,8 @@
 /**
  * kazoo (python3-kazoo, the system Python's) against a real `bin/sluice zookeeper` process: CRUD
- * with watches, ephemerals and session close, sequence nodes, multi, digest ACLs, the Lock, Election
- * and Counter recipes, four-letter words, and a kill -9 in the middle of acknowledged writes.
+ * with watches, ephemerals and session close, sequence nodes, multi, digest ACLs, the Lock, Election,
+ * Counter, Barrier, DoubleBarrier, Queue and LockingQueue recipes, four-letter words, and a kill -9
+ * in the middle of acknowledged writes.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -133,6 +134,30 @@ describe('sluice zookeeper with kazoo', { skip }, () => {
     assert.equal(r.bAcquired, true);
     assert.deepEqual(r.elected, ['a']);
     assert.deepEqual(r.electionContenders, ['a']);
+  });
+
+  test('kazoo recipes: Barrier, DoubleBarrier, Queue, LockingQueue', async () => {
+    const r = await runScenario(zk.port, 'barrier-queue');
+    assert.equal(r.barrierTimesOut, false, 'wait() times out while the barrier node exists');
+    assert.equal(r.barrierHeld, true);
+    assert.deepEqual(r.barrierReleased, [true], 'removing the node releases the waiter');
+    assert.deepEqual(r.enteredAlone, [], 'one of two cannot enter a double barrier');
+    assert.deepEqual(r.doubleEntered, ['a', 'b']);
+    assert.deepEqual(r.doubleLeft, ['a', 'b']);
+    assert.deepEqual(r.doubleNodeLeft, []);
+    assert.equal(r.queueLength, 5);
+    assert.deepEqual(r.queueOrder, ['first', 'one', 'two', 'three', 'four'], 'priority, then FIFO');
+    assert.equal(r.queueEmptyLength, 0);
+    assert.equal(r.lqTakenByB, 'job1');
+    assert.equal(r.lqHoldsLock, true);
+    assert.equal(r.lqTakenByA, 'job2', 'a locked item is skipped');
+    assert.equal(r.lqConsumed, true);
+    assert.equal(r.lqReleased, true);
+    assert.equal(r.lqLengthAfterRelease, 1);
+    assert.equal(r.lqTakenByC, 'job2');
+    assert.equal(r.lqBackAfterSessionEnd, 'job2', "an ended session's ephemeral lock frees its item");
+    assert.equal(r.lqFinalConsume, true);
+    assert.equal(r.lqFinalLength, 0);
   });
 
   test('four-letter words and the whitelist', async () => {

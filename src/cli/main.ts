@@ -3,6 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { SluiceError } from '../base/index.ts';
 import { ConfigError } from '../config/index.ts';
 import { LOG_LEVELS, type LogLevel } from '../telemetry/index.ts';
+import { registerAgentCommand } from './agent.ts';
 import { brokerCommand } from './broker.ts';
 import { registerConfigsCommand } from './configs.ts';
 import { registerConsoleConsumerCommand } from './console-consumer.ts';
@@ -119,6 +120,7 @@ function buildProgram(): Command {
   registerConfigsCommand(program);
   registerZookeeperCommand(program);
   registerZkShellCommand(program);
+  registerAgentCommand(program);
 
   return program;
 }

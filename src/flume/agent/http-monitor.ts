@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ListenError } from '../../net/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+
+export interface HttpMonitorOptions {
+  /** Flume's default is 41414; 0 picks a free port. */
+  readonly port: number;
+  readonly host?: string;
+  /** `{"TYPE.name": {"Counter": "value"}}` at the time of the request. */
+  readonly snapshot: () => Record<string, Record<string, string>>;
+  readonly logger: Logger;
+}
+
+/**
+ * Flume's HTTP JSON reporter (`-Dflume.monitoring.type=http`): `GET /metrics` answers every
+ * counter group as JSON with string values (application/json), `/` a short HTML page pointing to
+ * it; TRACE and OPTIONS are refused with 403 as Jetty's handler does, anything else is 404.
+ */
+export class HttpMonitor {
+  readonly #options: HttpMonitorOptions;
+  #server: Server | undefined;
+
+  constructor(options: HttpMonitorOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<{ port: number }> {
+    const { snapshot, logger } = this.#options;
+    const server = createServer((req, res) => {
+      const method = (req.method ?? 'GET').toUpperCase();
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if (method === 'TRACE' || method === 'OPTIONS') {
+        res.writeHead(403).end();
+        return;
+      }
+      if (path === '/') {
+        res
+          .writeHead(200, { 'content-type': 'text/html;charset=utf-8' })
+          .end('For Flume metrics please click <a href = "./metrics"> here</a>.');
+        return;
+      }
+      if (path.toLowerCase() === '/metrics') {
+        let body: string;
+        try {
+          body = JSON.stringify(snapshot());
+        } catch (err) {
+          logger.error('metrics snapshot failed', { err: err instanceof Error ? err.message : String(err) });
+          res.writeHead(500).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' }).end(body);
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(
+          new ListenError(
+            `flume http monitoring cannot listen on port ${this.#options.port}: ${err.code ?? err.message}`,
+            {
+              cause: err,
+            },
+          ),
+        );
+      server.once('error', onError);
+      server.listen(this.#options.port, this.#options.host ?? '0.0.0.0', () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#server = server;
+    const port = (server.address() as AddressInfo).port;
+    logger.info('flume http monitoring listening', { port, path: '/metrics' });
+    return { port };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

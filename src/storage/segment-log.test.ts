@@ -257,7 +257,10 @@ describe('SegmentLog files', () => {
       const log = await SegmentLog.open(dir, options);
       await fill(log, 30);
       assert.ok(log.segmentCount > 5);
-      assert.ok(handles.openCount <= 3);
+      // A rolled segment is fsynced in the background, and its lease may still pin one handle above
+      // the bound (documented: maxOpen plus the handles lent out); at rest the bound holds.
+      for (let i = 0; i < 100 && handles.openCount > 3; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(handles.openCount <= 3, `open handles: ${handles.openCount}`);
       // Reading everything touches every segment; the bound holds and the data is intact.
       const got = await readAll(log);
       assert.equal(got.length, 30);

@@ -1,50 +1,33 @@
 import assert from 'node:assert/strict';
-import { after, before, it, describe as suite } from 'node:test';
-import { type SluiceProcess, startBroker } from '../support/sluice-process.ts';
+import { it, describe as suite } from 'node:test';
 import {
   allCommitted,
   checkHistory,
   createTopic,
   describe,
   kafkaClient,
-  type Member,
   type MemberEvent,
   PARTITIONS,
   produceKnown,
   SESSION_TIMEOUT_MS,
   settled,
   startMember,
-  threeMemberScenario,
   waitUntil,
 } from './clients/group-harness.ts';
+import { itSharesAndSurvives, useGroupBroker } from './clients/group-suite.ts';
 
 /** Consumer groups with confluent-kafka-python 1.7 on librdkafka 2.0.2 (range, and cooperative-sticky). */
 suite('consumer groups: confluent-kafka-python (librdkafka 2.0.2)', () => {
-  let proc: SluiceProcess;
-  let port: number;
-  const members: Member[] = [];
-
-  before(async () => {
-    ({ proc, port } = await startBroker(['--override', 'group.initial.rebalance.delay.ms=500']));
-  });
-
-  after(async () => {
-    for (const m of members)
-      if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-    const code = await proc.stop();
-    assert.equal(code, 0, `broker exits 0 on SIGTERM; stderr:\n${proc.stderr().slice(-4000)}`);
-  });
-
-  it('three member processes (range): share a topic, survive a clean leave and a kill -9', async (t) => {
-    const { summary, leaveMs, expireMs } = await threeMemberScenario('confluent', port, 'confluent', (m) =>
-      members.push(m),
-    );
-    t.diagnostic(
-      `confluent: generations ${summary.generations.join(',')}, ${summary.epochs} ownership periods, ${summary.redelivered} records re-delivered (uncommitted when their owner left or died); reassigned ${leaveMs} ms after the leave, ${expireMs} ms after the kill`,
-    );
-  });
+  const broker = useGroupBroker();
+  const members = broker.members;
+  itSharesAndSurvives(
+    broker,
+    'confluent',
+    'three member processes (range): share a topic, survive a clean leave and a kill -9',
+  );
 
   it('cooperative-sticky: a third member joining moves only its partitions (incremental rebalance)', async (t) => {
+    const port = broker.port();
     const kafka = kafkaClient(port);
     const topic = 'groups-cooperative';
     await createTopic(kafka, topic, PARTITIONS);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Admin } from '@platformatic/kafka';
+import type { Admin, Connection } from '@platformatic/kafka';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ByteReader, ByteWriter } from '../base/index.ts';
 import {
@@ -13,6 +13,7 @@ import {
   collectValues,
   describeClientError,
   exitQuietlyOnClosedStdout,
+  type KafkaClientModule,
   kafkaErrorNames,
   loadClientProperties,
   loadKafkaClient,
@@ -786,15 +787,14 @@ const COORDINATOR_RETRIABLE = [
 ];
 
 /**
- * Calls one API on a group's coordinator through the client's connection and codec, retrying
- * while the coordinator loads or moves (the Admin calls retry that themselves).
+ * Runs `request` on a group's coordinator over the client's connection, retrying while the
+ * coordinator loads or moves (the Admin calls retry that themselves).
  */
-async function callCoordinator<A extends unknown[], T>(
+async function onCoordinator<T>(
   admin: Admin,
   group: string,
-  api: string,
-  args: A,
   deadline: number,
+  request: (kafka: KafkaClientModule, connection: Connection) => Promise<T>,
 ): Promise<T> {
   const kafka = await loadKafkaClient();
   for (;;) {
@@ -805,21 +805,40 @@ async function callCoordinator<A extends unknown[], T>(
           ? undefined
           : (await admin.metadata({ topics: [] })).brokers.get(coordinator.nodeId);
       if (broker === undefined) throw new ToolError(`no coordinator found for group '${group}'`);
-      return await new Promise<T>((resolve, reject) => {
-        admin[kafka.kGetConnection](broker, (err, connection) => {
-          if (err !== null || connection === undefined) return reject(err);
-          admin[kafka.kGetApi]<A, T>(api, (apiErr, call) => {
-            if (apiErr !== null || call === undefined) return reject(apiErr);
-            call.async(connection, ...args).then(resolve, reject);
-          });
-        });
+      const connection = await new Promise<Connection>((resolve, reject) => {
+        admin[kafka.kGetConnection](broker, (err, c) =>
+          err !== null || c === undefined ? reject(err) : resolve(c),
+        );
       });
+      return await request(kafka, connection);
     } catch (e) {
       const names = kafkaErrorNames(e);
       if (Date.now() >= deadline || !COORDINATOR_RETRIABLE.some((n) => names.has(n))) throw e;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+}
+
+/** One API on a group's coordinator, in the client library's codec. */
+function callCoordinator<A extends unknown[], T>(
+  admin: Admin,
+  group: string,
+  api: string,
+  args: A,
+  deadline: number,
+): Promise<T> {
+  return onCoordinator(
+    admin,
+    group,
+    deadline,
+    (kafka, connection) =>
+      new Promise<T>((resolve, reject) => {
+        admin[kafka.kGetApi]<A, T>(api, (apiErr, call) => {
+          if (apiErr !== null || call === undefined) return reject(apiErr);
+          call.async(connection, ...args).then(resolve, reject);
+        });
+      }),
+  );
 }
 
 const DEAD = (group: string): GroupInfo => ({
@@ -915,7 +934,7 @@ async function describeConsumerProtocolGroup(
 }
 
 /** One request to a group's coordinator over the client's connection, in Sluice's codec. */
-async function callCoordinatorWithCodec<Req, Res>(
+function callCoordinatorWithCodec<Req, Res>(
   admin: Admin,
   group: string,
   codec: ApiCodec<Req, Res>,
@@ -923,42 +942,31 @@ async function callCoordinatorWithCodec<Req, Res>(
   request: Req,
   deadline: number,
 ): Promise<Res> {
-  const kafka = await loadKafkaClient();
   const flexible = codec.flexibleMin !== null && version >= codec.flexibleMin;
-  for (;;) {
-    try {
-      const coordinator = (await admin.findCoordinator({ keyType: 0, keys: [group] }))[0];
-      const broker =
-        coordinator === undefined
-          ? undefined
-          : (await admin.metadata({ topics: [] })).brokers.get(coordinator.nodeId);
-      if (broker === undefined) throw new ToolError(`no coordinator found for group '${group}'`);
-      return await new Promise<Res>((resolve, reject) => {
-        admin[kafka.kGetConnection](broker, (err, connection) => {
-          if (err !== null || connection === undefined) return reject(err);
-          const body = new ByteWriter();
-          codec.encodeRequest(body, version, request);
-          connection.send<Res>(
-            codec.apiKey,
-            version,
-            () => kafka.Writer.create().append(body.toBuffer()),
-            (_correlationId, _apiKey, _apiVersion, reader) =>
-              codec.decodeResponse(
-                new ByteReader(reader.buffer.slice(reader.position, reader.length)),
-                version,
-              ),
-            flexible,
-            flexible,
-            (sendErr, res) => (sendErr !== null || res === undefined ? reject(sendErr) : resolve(res)),
-          );
-        });
-      });
-    } catch (e) {
-      const names = kafkaErrorNames(e);
-      if (Date.now() >= deadline || !COORDINATOR_RETRIABLE.some((n) => names.has(n))) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  const body = new ByteWriter();
+  codec.encodeRequest(body, version, request);
+  const bytes = body.toBuffer();
+  return onCoordinator(
+    admin,
+    group,
+    deadline,
+    (kafka, connection) =>
+      new Promise<Res>((resolve, reject) => {
+        connection.send<Res>(
+          codec.apiKey,
+          version,
+          () => kafka.Writer.create().append(bytes),
+          (_correlationId, _apiKey, _apiVersion, reader) =>
+            codec.decodeResponse(
+              new ByteReader(reader.buffer.slice(reader.position, reader.length)),
+              version,
+            ),
+          flexible,
+          flexible,
+          (sendErr, res) => (sendErr !== null || res === undefined ? reject(sendErr) : resolve(res)),
+        );
+      }),
+  );
 }
 
 /** Committed offsets of a group (offset -1: the group has none for that partition). */

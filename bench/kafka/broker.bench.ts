@@ -4,7 +4,7 @@
 //
 //   node bench/kafka/broker.bench.ts [--rounds 3] [--only produce100,consume,latency,produce1k,redis,memory]
 //                                    [--records100 2000000] [--records1k 400000] [--cpu-prof DIR]
-//                                    [--latency-linger-ms 1] [--sluice CHECKOUT]
+//                                    [--latency-linger-ms 1] [--sluice CHECKOUT] [--no-pin]
 //
 // Prints `name: value unit` lines; `#` lines carry the individual runs and the load average. See
 // bench/kafka/README.md for what each figure means and its bound.
@@ -12,7 +12,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const here = import.meta.dirname;
@@ -35,6 +35,22 @@ const cpuProfDir = arg('cpu-prof', '');
 const latencyLingerMs = arg('latency-linger-ms', '1');
 /** The checkout whose broker is measured (another one, e.g. a copy before a change, for A/B runs). */
 const sluiceRoot = arg('sluice', root);
+
+/**
+ * CPU pinning: the server under test (broker or Redis) on the last CPU, the load generator on the
+ * others, so neither steals the other's CPU, as when they run on separate machines (Kafka's 2014
+ * figures had producers and broker on different hosts). Needs `taskset` (util-linux) and 2+ CPUs;
+ * `--no-pin` turns it off.
+ */
+const cpus = availableParallelism();
+const pin = !process.argv.includes('--no-pin') && cpus >= 2 && hasCommand('taskset');
+const SERVER_CPUS = String(cpus - 1);
+const CLIENT_CPUS = cpus === 2 ? '0' : `0-${cpus - 2}`;
+
+/** `command args` run on `cpuList` when pinning. */
+function pinned(cpuList: string, command: string, args: readonly string[]): [string, string[]] {
+  return pin ? ['taskset', ['-c', cpuList, command, ...args]] : [command, [...args]];
+}
 
 /** Apache Kafka 2014 (LinkedIn, "2 million writes per second"): one producer, no replication, 100 B records. */
 const KAFKA_2014_PRODUCER_RECORDS_PER_S = 821_557;
@@ -105,7 +121,8 @@ function cpuSeconds(pid: number): number {
 /** Runs the generator; with `brokerPid`, also reports the broker's CPU seconds during the run. */
 function perf(args: string[], brokerPid?: number): PerfResult {
   const cpuBefore = brokerPid === undefined ? 0 : cpuSeconds(brokerPid);
-  const run = spawnSync(perfBinary, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const [command, argv] = pinned(CLIENT_CPUS, perfBinary, args);
+  const run = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 1 << 20 });
   const line = run.stdout.trim().split('\n').at(-1) ?? '';
   if (run.status !== 0 || !line.startsWith('{')) {
     throw new Error(`sluice-perf ${args.join(' ')} failed (${run.status}): ${run.stderr}${run.stdout}`);
@@ -127,21 +144,18 @@ interface RunningBroker {
 async function startBroker(): Promise<RunningBroker> {
   const logDir = mkdtempSync(join(tmpdir(), 'sluice-bench-broker-'));
   const nodeFlags = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeFlags,
-      join(sluiceRoot, 'src/cli/main.ts'),
-      'broker',
-      '--log-format',
-      'json',
-      '--override',
-      'listeners=PLAINTEXT://127.0.0.1:0',
-      '--override',
-      `log.dirs=${logDir}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const [command, argv] = pinned(SERVER_CPUS, process.execPath, [
+    ...nodeFlags,
+    join(sluiceRoot, 'src/cli/main.ts'),
+    'broker',
+    '--log-format',
+    'json',
+    '--override',
+    'listeners=PLAINTEXT://127.0.0.1:0',
+    '--override',
+    `log.dirs=${logDir}`,
+  ]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const address = await new Promise<string>((resolve, reject) => {
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -241,8 +255,18 @@ async function redisXaddMbPerS(records: number): Promise<number[] | null> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-redis-'));
   const server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'no', '--save', '', '--dir', dir],
+    ...pinned(SERVER_CPUS, 'redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--appendonly',
+      'no',
+      '--save',
+      '',
+      '--dir',
+      dir,
+    ]),
     { stdio: 'ignore' },
   );
   try {
@@ -257,8 +281,7 @@ async function redisXaddMbPerS(records: number): Promise<number[] | null> {
       spawnSync('redis-cli', ['-p', String(port), 'del', 's']);
       // One connection pipelining 64 commands, the closest match to one librdkafka producer.
       const run = spawnSync(
-        'redis-benchmark',
-        [
+        ...pinned(CLIENT_CPUS, 'redis-benchmark', [
           '-p',
           String(port),
           '-c',
@@ -273,7 +296,7 @@ async function redisXaddMbPerS(records: number): Promise<number[] | null> {
           '*',
           'f',
           value,
-        ],
+        ]),
         { encoding: 'utf8', maxBuffer: 1 << 20 },
       );
       const row = run.stdout.trim().split('\n').at(-1) ?? '';
@@ -330,6 +353,11 @@ function repeat(label: string, once: () => PerfResult): PerfResult[] {
 async function main(): Promise<void> {
   ensureGenerator();
   console.log(`# load ${load()} at start; ${rounds} rounds, best counts`);
+  console.log(
+    pin
+      ? `# pinned: server on CPU ${SERVER_CPUS}, load generator on CPU ${CLIENT_CPUS}`
+      : '# not pinned (--no-pin, one CPU, or no taskset)',
+  );
 
   if (only.has('produce100') || only.has('consume') || only.has('latency')) {
     const broker = await startBroker();

@@ -57,8 +57,7 @@ import {
   SWAP_SUFFIX,
   segmentFileName,
   TIME_INDEX_SUFFIX,
-  writeAt,
-  writevAt,
+  writevAtSync,
 } from './segment.ts';
 
 /** Kafka's clean-shutdown marker name; here one per partition directory, holding the active state. */
@@ -412,7 +411,8 @@ export class SegmentLog implements Log {
 
   /**
    * Appends are queued and written in groups (group commit): whatever queued up while the previous
-   * write was in flight goes out in one positional writev, with one fdatasync under flushBeforeAck.
+   * group was in flight (opening a segment, rolling, an fdatasync) goes out in one synchronous
+   * positional writev, with one fdatasync under flushBeforeAck.
    * Batches are validated before they queue, so a bad one fails alone.
    */
   async append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
@@ -528,13 +528,11 @@ export class SegmentLog implements Log {
     const maybe = this.acquire(seg);
     const lease = 'then' in maybe ? await maybe : maybe;
     try {
-      if (group.length === 1) await writeAt(lease, group[0]!.item.batches, position);
-      else
-        await writevAt(
-          lease,
-          group.map((g) => g.item.batches),
-          position,
-        );
+      writevAtSync(
+        lease,
+        group.map((g) => g.item.batches),
+        position,
+      );
       if (this.config.flushBeforeAck) await lease.fh.datasync();
     } catch (err) {
       for (const g of group)

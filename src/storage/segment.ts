@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync, writevSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../base/index.ts';
@@ -393,21 +393,22 @@ export async function readAt(lease: FileLease, position: number, length: number)
   return got === length ? buf : buf.subarray(0, got);
 }
 
-/** Writes all of `data` at `position`. */
-export async function writeAt(lease: FileLease, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await lease.fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
-
-/** Writes `parts` back to back at `position` with one writev (completing a short write). */
-export async function writevAt(lease: FileLease, parts: Buffer[], position: number): Promise<void> {
+/**
+ * Writes `parts` back to back at `position` with one synchronous positional write (completing a
+ * short write). Synchronous on purpose: an append to the page cache takes microseconds, while
+ * handing it to libuv's thread pool costs a thread wake-up each way and, when the broker shares its
+ * CPUs, a scheduling delay of milliseconds (see bench/README.md, "Latency"). Kafka's request
+ * handler threads also write synchronously. fsyncs stay asynchronous.
+ */
+export function writevAtSync(lease: FileLease, parts: readonly Buffer[], position: number): void {
+  const fd = lease.fh.fd;
   let total = 0;
   for (const p of parts) total += p.length;
-  const { bytesWritten } = await lease.fh.writev(parts, position);
-  if (bytesWritten < total) {
-    await writeAt(lease, Buffer.concat(parts).subarray(bytesWritten), position + bytesWritten);
+  const written =
+    parts.length === 1 ? writeSync(fd, parts[0]!, 0, total, position) : writevSync(fd, parts, position);
+  if (written === total) return;
+  const rest = Buffer.concat(parts).subarray(written);
+  for (let done = 0; done < rest.length; ) {
+    done += writeSync(fd, rest, done, rest.length - done, position + written + done);
   }
 }

@@ -69,12 +69,20 @@ export function rootLoggerLevel(value: string | undefined): {
   return { level, ignored: appenders.filter((a) => a.toLowerCase() !== 'console' && a !== '') };
 }
 
-/** Port of `-Dflume.monitoring.type=http` (Flume's default 41414), or undefined when off. */
-export function monitoringPort(sys: Readonly<Record<string, string>>, logger: Logger): number | undefined {
-  const type = sys['flume.monitoring.type'];
+/**
+ * `-Dflume.monitoring.type=http` (Flume's JSON at /metrics) or `prometheus` (Prometheus text at
+ * /metrics) and its port (Flume's default 41414); undefined when off.
+ */
+export function monitoring(
+  sys: Readonly<Record<string, string>>,
+  logger: Logger,
+): { port: number; format: 'flume' | 'prometheus' } | undefined {
+  const type = sys['flume.monitoring.type']?.toLowerCase();
   if (type === undefined) return undefined;
-  if (type.toLowerCase() !== 'http') {
-    logger.warn('only http monitoring is supported; monitoring is off', { 'flume.monitoring.type': type });
+  if (type !== 'http' && type !== 'prometheus') {
+    logger.warn('only http and prometheus monitoring are supported; monitoring is off', {
+      'flume.monitoring.type': sys['flume.monitoring.type'],
+    });
     return undefined;
   }
   const text = sys['flume.monitoring.port'] ?? '41414';
@@ -84,7 +92,7 @@ export function monitoringPort(sys: Readonly<Record<string, string>>, logger: Lo
       { source: '-D', key: 'flume.monitoring.port', value: text, expected: 'a port number in [0, 65535]' },
     ]);
   }
-  return port;
+  return { port, format: type === 'prometheus' ? 'prometheus' : 'flume' };
 }
 
 /**
@@ -141,7 +149,7 @@ export async function agentCommand(flags: AgentFlags): Promise<void> {
       appenders: root.ignored,
     });
   }
-  const port = monitoringPort(sys, logger);
+  const served = monitoring(sys, logger);
   const supervisor = new AgentSupervisor({
     file: flags.confFile,
     agentName: flags.name,
@@ -152,9 +160,9 @@ export async function agentCommand(flags: AgentFlags): Promise<void> {
     logger,
   });
   const monitor =
-    port === undefined
+    served === undefined
       ? undefined
-      : new HttpMonitor({ port, snapshot: () => supervisor.metricsSnapshot(), logger });
+      : new HttpMonitor({ ...served, snapshot: () => supervisor.metricsSnapshot(), logger });
   const reason = await runUntilSignal(
     {
       start: async () => {

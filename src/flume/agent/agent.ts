@@ -1,18 +1,19 @@
 import type { Logger } from '../../telemetry/index.ts';
 import type { Channel } from '../api/channel.ts';
 import { ChannelProcessor } from '../api/channel-processor.ts';
+import type { ChannelSelector } from '../api/channel-selector.ts';
 import type { CounterGroup } from '../api/counter-group.ts';
 import type { Interceptor } from '../api/interceptor.ts';
 import type { Sink } from '../api/sink.ts';
 import type { SinkProcessor } from '../api/sink-processor.ts';
 import type { Source } from '../api/source.ts';
 import { MemoryChannel } from '../channels/memory-channel.ts';
-import { ReplicatingChannelSelector } from '../channels/replicating-channel-selector.ts';
 import type {
   AgentConfig,
   ChannelConfig,
   InterceptorConfig,
   SinkConfig,
+  SinkGroupConfig,
   SourceConfig,
 } from '../config/flume-config.ts';
 import {
@@ -20,7 +21,23 @@ import {
   StaticInterceptor,
   TimestampInterceptor,
 } from '../interceptors/builtin-interceptors.ts';
+import type { ReplacementPart } from '../interceptors/java-regex.ts';
+import type { ExtractorSerializer } from '../interceptors/regex-extractor-interceptor.ts';
+import { RegexExtractorInterceptor } from '../interceptors/regex-extractor-interceptor.ts';
+import { RegexFilteringInterceptor } from '../interceptors/regex-filtering-interceptor.ts';
+import { RemoveHeaderInterceptor } from '../interceptors/remove-header-interceptor.ts';
+import type { BodyCharset } from '../interceptors/search-replace-interceptor.ts';
+import { SearchReplaceInterceptor } from '../interceptors/search-replace-interceptor.ts';
+import { UuidInterceptor } from '../interceptors/uuid-interceptor.ts';
+import { LoadBalancingChannelSelector } from '../selectors/load-balancing-channel-selector.ts';
+import {
+  MultiplexingChannelSelector,
+  type MultiplexingOptions,
+} from '../selectors/multiplexing-channel-selector.ts';
+import { ReplicatingChannelSelector } from '../selectors/replicating-channel-selector.ts';
 import { DefaultSinkProcessor } from '../sinks/default-sink-processor.ts';
+import { FailoverSinkProcessor } from '../sinks/failover-sink-processor.ts';
+import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
 import { LoggerSink } from '../sinks/logger-sink.ts';
 import { NullSink } from '../sinks/null-sink.ts';
 import { NetcatSource } from '../sources/netcat-source.ts';
@@ -74,20 +91,30 @@ export class Agent {
     const processors = new Map<string, ChannelProcessor>();
     for (const s of config.sources) {
       sources.set(s.name, buildSource(s, options.logger));
-      const selector = new ReplicatingChannelSelector(
+      const selector = buildSelector(
+        s.selector,
         s.channels.map((c) => channels.get(c)!),
-        new Set(s.selector.optional),
       );
       processors.set(
         s.name,
         new ChannelProcessor(selector, s.interceptors.map(buildInterceptor), options.logger),
       );
     }
-    // Sink groups come later (failover, load_balance); every sink gets the default processor.
-    this.#sinkProcessors = [...sinks.values()].map((s) => ({
-      name: s.name,
-      processor: new DefaultSinkProcessor(s),
-    }));
+    // One runner per sink group, as Flume: a grouped sink runs only through its group's processor.
+    const grouped = new Set(config.sinkGroups.flatMap((g) => g.sinks));
+    this.#sinkProcessors = [
+      ...config.sinkGroups.map((g) => ({
+        name: `group ${g.name}`,
+        processor: buildSinkProcessor(
+          g,
+          g.sinks.map((n) => sinks.get(n)!),
+          options.logger,
+        ),
+      })),
+      ...[...sinks.values()]
+        .filter((s) => !grouped.has(s.name))
+        .map((s) => ({ name: s.name, processor: new DefaultSinkProcessor(s) })),
+    ];
     this.channels = channels;
     this.sinks = sinks;
     this.sources = sources;
@@ -223,6 +250,51 @@ function buildSink(c: SinkConfig, channel: Channel, logger: Logger): Sink {
   }
 }
 
+function buildSelector(c: SourceConfig['selector'], channels: readonly Channel[]): ChannelSelector {
+  const s = c.settings;
+  switch (c.type) {
+    case 'replicating':
+      return new ReplicatingChannelSelector(channels, new Set(c.optional));
+    case 'multiplexing':
+      return new MultiplexingChannelSelector(channels, {
+        header: str(s, 'header'),
+        mapping: s.mapping as MultiplexingOptions['mapping'],
+        optional: s.optional as MultiplexingOptions['optional'],
+        defaultChannels: s.defaultChannels as string[],
+      });
+    case 'load_balancing':
+      return new LoadBalancingChannelSelector(channels, { policy: s.policy as 'round_robin' | 'random' });
+    default:
+      throw new Error(`selector type ${c.type} passed validation but has no builder`);
+  }
+}
+
+function buildSinkProcessor(g: SinkGroupConfig, sinks: readonly Sink[], logger: Logger): SinkProcessor {
+  const s = g.settings;
+  switch (g.processor) {
+    case 'default':
+      return new DefaultSinkProcessor(sinks[0]!);
+    case 'failover':
+      return new FailoverSinkProcessor(
+        sinks,
+        { priorities: s.priorities as Record<string, number>, maxPenaltyMs: num(s, 'maxpenalty') },
+        logger,
+      );
+    case 'load_balance':
+      return new LoadBalancingSinkProcessor(
+        sinks,
+        {
+          backoff: bool(s, 'backoff'),
+          selector: s.selector as 'round_robin' | 'random',
+          maxTimeOutMs: num(s, 'selector.maxTimeOut'),
+        },
+        logger,
+      );
+    default:
+      throw new Error(`sink processor type ${g.processor} passed validation but has no builder`);
+  }
+}
+
 function buildInterceptor(c: InterceptorConfig): Interceptor {
   const s = c.settings;
   switch (c.type) {
@@ -242,6 +314,34 @@ function buildInterceptor(c: InterceptorConfig): Interceptor {
         key: str(s, 'key'),
         value: str(s, 'value'),
         preserveExisting: bool(s, 'preserveExisting'),
+      });
+    case 'remove_header':
+      return new RemoveHeaderInterceptor({
+        withName: s.withName as string | null,
+        fromListNames: s.fromListNames as string[],
+        matchingRegex: s.matchingRegex as RegExp | null,
+      });
+    case 'org.apache.flume.sink.solr.morphline.UUIDInterceptor$Builder':
+      return new UuidInterceptor({
+        headerName: str(s, 'headerName'),
+        preserveExisting: bool(s, 'preserveExisting'),
+        prefix: str(s, 'prefix'),
+      });
+    case 'search_replace':
+      return new SearchReplaceInterceptor({
+        regex: s.compiled as RegExp,
+        replacement: s.replacement as ReplacementPart[],
+        charset: s.bodyCharset as BodyCharset,
+      });
+    case 'regex_filter':
+      return new RegexFilteringInterceptor({
+        regex: s.compiled as RegExp,
+        excludeEvents: bool(s, 'excludeEvents'),
+      });
+    case 'regex_extractor':
+      return new RegexExtractorInterceptor({
+        regex: s.compiled as RegExp,
+        serializers: s.serializerList as ExtractorSerializer[],
       });
     default:
       throw new Error(`interceptor type ${c.type} passed validation but has no builder`);

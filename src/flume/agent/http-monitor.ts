@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListenError } from '../../net/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-exposition.ts';
 
 export interface HttpMonitorOptions {
   /** Flume's default is 41414; 0 picks a free port. */
@@ -10,12 +11,20 @@ export interface HttpMonitorOptions {
   /** `{"TYPE.name": {"Counter": "value"}}` at the time of the request. */
   readonly snapshot: () => Record<string, Record<string, string>>;
   readonly logger: Logger;
+  /**
+   * What `/metrics` serves: Flume's JSON (`-Dflume.monitoring.type=http`, the default) or the
+   * Prometheus text format (`-Dflume.monitoring.type=prometheus`, so Prometheus scrapes its default
+   * path). `/metrics/prometheus` serves the Prometheus format in both cases.
+   */
+  readonly format?: 'flume' | 'prometheus';
 }
 
 /**
  * Flume's HTTP JSON reporter (`-Dflume.monitoring.type=http`): `GET /metrics` answers every
  * counter group as JSON with string values (application/json), `/` a short HTML page pointing to
  * it; TRACE and OPTIONS are refused with 403 as Jetty's handler does, anything else is 404.
+ * `GET /metrics/prometheus` serves the same counters in the Prometheus text format
+ * (prometheus-exposition.ts), so one port serves both Flume tooling and a Prometheus scrape.
  */
 export class HttpMonitor {
   readonly #options: HttpMonitorOptions;
@@ -40,16 +49,23 @@ export class HttpMonitor {
           .end('For Flume metrics please click <a href = "./metrics"> here</a>.');
         return;
       }
-      if (path.toLowerCase() === '/metrics') {
+      const lower = path.toLowerCase();
+      const prometheus =
+        lower === '/metrics/prometheus' || (lower === '/metrics' && this.#options.format === 'prometheus');
+      if (lower === '/metrics' || prometheus) {
         let body: string;
         try {
-          body = JSON.stringify(snapshot());
+          body = prometheus ? renderPrometheus(snapshot()) : JSON.stringify(snapshot());
         } catch (err) {
           logger.error('metrics snapshot failed', { err: err instanceof Error ? err.message : String(err) });
           res.writeHead(500).end();
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' }).end(body);
+        res
+          .writeHead(200, {
+            'content-type': prometheus ? PROMETHEUS_CONTENT_TYPE : 'application/json;charset=utf-8',
+          })
+          .end(body);
         return;
       }
       res.writeHead(404).end();

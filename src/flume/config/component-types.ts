@@ -11,6 +11,15 @@ import {
   staticInterceptorConfig,
   timestampInterceptorConfig,
 } from '../interceptors/builtin-interceptors.ts';
+import { regexExtractorInterceptorConfig } from '../interceptors/regex-extractor-interceptor.ts';
+import { regexFilteringInterceptorConfig } from '../interceptors/regex-filtering-interceptor.ts';
+import { removeHeaderInterceptorConfig } from '../interceptors/remove-header-interceptor.ts';
+import { searchReplaceInterceptorConfig } from '../interceptors/search-replace-interceptor.ts';
+import { uuidInterceptorConfig } from '../interceptors/uuid-interceptor.ts';
+import { loadBalancingSelectorConfig } from '../selectors/load-balancing-channel-selector.ts';
+import { multiplexingSelectorConfig } from '../selectors/multiplexing-channel-selector.ts';
+import { failoverProcessorConfig } from '../sinks/failover-sink-processor.ts';
+import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
 import { loggerSinkConfig } from '../sinks/logger-sink.ts';
 import { nullSinkConfig } from '../sinks/null-sink.ts';
 import { netcatSourceConfig } from '../sources/netcat-source.ts';
@@ -100,11 +109,23 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('timestamp', `${o}interceptor.TimestampInterceptor$Builder`, timestampInterceptorConfig),
     t('host', `${o}interceptor.HostInterceptor$Builder`, hostInterceptorConfig),
     t('static', `${o}interceptor.StaticInterceptor$Builder`, staticInterceptorConfig),
-    t('regex_filter', `${o}interceptor.RegexFilteringInterceptor$Builder`),
-    t('regex_extractor', `${o}interceptor.RegexExtractorInterceptor$Builder`),
-    t('remove_header', `${o}interceptor.RemoveHeaderInterceptor$Builder`),
-    t('search_replace', `${o}interceptor.SearchAndReplaceInterceptor$Builder`),
-    t(`${o}sink.solr.morphline.UUIDInterceptor$Builder`, `${o}sink.solr.morphline.UUIDInterceptor$Builder`),
+    t('regex_filter', `${o}interceptor.RegexFilteringInterceptor$Builder`, regexFilteringInterceptorConfig),
+    t(
+      'regex_extractor',
+      `${o}interceptor.RegexExtractorInterceptor$Builder`,
+      regexExtractorInterceptorConfig,
+    ),
+    t('remove_header', `${o}interceptor.RemoveHeaderInterceptor$Builder`, removeHeaderInterceptorConfig),
+    t(
+      'search_replace',
+      `${o}interceptor.SearchAndReplaceInterceptor$Builder`,
+      searchReplaceInterceptorConfig,
+    ),
+    t(
+      `${o}sink.solr.morphline.UUIDInterceptor$Builder`,
+      `${o}sink.solr.morphline.UUIDInterceptor$Builder`,
+      uuidInterceptorConfig,
+    ),
     t(
       `${o}sink.solr.morphline.MorphlineInterceptor$Builder`,
       `${o}sink.solr.morphline.MorphlineInterceptor$Builder`,
@@ -112,13 +133,13 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
   ],
   selector: [
     t('replicating', `${o}channel.ReplicatingChannelSelector`, none),
-    t('multiplexing', `${o}channel.MultiplexingChannelSelector`),
-    t('load_balancing', `${o}channel.LoadBalancingChannelSelector`),
+    t('multiplexing', `${o}channel.MultiplexingChannelSelector`, multiplexingSelectorConfig),
+    t('load_balancing', `${o}channel.LoadBalancingChannelSelector`, loadBalancingSelectorConfig),
   ],
   sinkProcessor: [
     t('default', `${o}sink.DefaultSinkProcessor`, none),
-    t('failover', `${o}sink.FailoverSinkProcessor`),
-    t('load_balance', `${o}sink.LoadBalancingSinkProcessor`),
+    t('failover', `${o}sink.FailoverSinkProcessor`, failoverProcessorConfig),
+    t('load_balance', `${o}sink.LoadBalancingSinkProcessor`, loadBalanceProcessorConfig),
   ],
 };
 

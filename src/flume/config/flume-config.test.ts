@@ -27,6 +27,35 @@ describe('parseFlumeConfigText', () => {
     );
   });
 
+  it('drops an empty value with a warning, as Flume does: a default applies, a required key is missing', () => {
+    const base = [
+      'a.sources = s',
+      'a.channels = c',
+      'a.sinks = k',
+      'a.sources.s.type = seq',
+      'a.sources.s.channels = c',
+      'a.channels.c.type = memory',
+      'a.sinks.k.type = logger',
+      'a.sinks.k.channel = c',
+    ];
+    const withDefault = parseFlumeConfigText([...base, 'a.channels.c.capacity ='].join('\n'), {
+      agentName: 'a',
+      source: 'inline',
+    });
+    assert.equal(withDefault.channels[0]?.settings.capacity, 100);
+    assert.ok(
+      withDefault.warnings.some((w) => w.key === 'a.channels.c.capacity' && /empty value/.test(w.message)),
+    );
+    assert.throws(
+      () =>
+        parseFlumeConfigText([...base, 'a.sinks.k.channel ='].join('\n'), {
+          agentName: 'a',
+          source: 'inline',
+        }),
+      (err: unknown) => err instanceof ConfigError && /a\.sinks\.k\.channel/.test(err.message),
+    );
+  });
+
   it('maps Flume class names to types, case-insensitively for aliases', () => {
     const agent = parseFlumeConfigText(
       [

@@ -6,7 +6,7 @@ import {
   type PropertyEntry,
   parseProperties,
 } from '../../config/index.ts';
-import { type ComponentKind, KIND_LABEL, lookupType } from './component-types.ts';
+import { type ComponentDef, type ComponentKind, KIND_LABEL, lookupType } from './component-types.ts';
 import { type Lookups, substitute } from './substitution.ts';
 
 /**
@@ -54,7 +54,14 @@ export interface InterceptorConfig extends ComponentBase {}
 
 export interface SourceConfig extends ComponentBase {
   readonly channels: readonly string[];
-  readonly selector: { readonly type: 'replicating'; readonly optional: readonly string[] };
+  readonly selector: {
+    /** Canonical alias: replicating, multiplexing, load_balancing. */
+    readonly type: string;
+    /** Replicating's `selector.optional` channels. */
+    readonly optional: readonly string[];
+    /** Typed values of the other `selector.*` keys, from the selector's definition. */
+    readonly settings: Readonly<Record<string, unknown>>;
+  };
   readonly interceptors: readonly InterceptorConfig[];
 }
 
@@ -65,7 +72,10 @@ export interface SinkConfig extends ComponentBase {
 export interface SinkGroupConfig {
   readonly name: string;
   readonly sinks: readonly string[];
-  readonly processor: 'default';
+  /** Canonical alias: default, failover, load_balance. */
+  readonly processor: string;
+  /** Typed values of the `processor.*` keys (but `type`), from the processor's definition. */
+  readonly settings: Readonly<Record<string, unknown>>;
 }
 
 export interface AgentConfig {
@@ -383,7 +393,7 @@ export function parseFlumeConfig(parsed: ParsedProperties, options: FlumeConfigO
   };
 }
 
-/** Trims and substitutes one value; an empty value or an unresolved variable is a problem. */
+/** Trims and substitutes one value; an unresolved variable is a problem, an empty value is dropped. */
 function resolveValue(raw: PropertyEntry, lookups: Lookups, out: Collector): PropertyEntry | undefined {
   const { value, unresolved } = substitute(raw.value.trim(), lookups);
   if (unresolved.length > 0) {
@@ -398,7 +408,10 @@ function resolveValue(raw: PropertyEntry, lookups: Lookups, out: Collector): Pro
   }
   const trimmed = value.trim();
   if (trimmed === '') {
-    out.problem({ line: raw.line, key: raw.key, value: raw.value, expected: 'a non-empty value' });
+    // Flume drops an empty value with a warning, so the key counts as absent: a component that
+    // requires it then fails on the missing key, one with a default (search_replace's
+    // `replaceString =`, in the user guide) uses the default.
+    out.warn(raw.key, 'empty value ignored (as Flume does): the key counts as absent', raw.line);
     return undefined;
   }
   return { key: raw.key, value: trimmed, line: raw.line };
@@ -550,6 +563,8 @@ function selectorOf(
   channelNames: readonly string[],
 ): SourceConfig['selector'] | undefined {
   const typeEntry = keys.get('selector.type');
+  let type = 'replicating';
+  let def: ComponentDef | undefined;
   if (typeEntry) {
     const found = lookupType('selector', typeEntry.value);
     if (!found.ok) {
@@ -559,8 +574,10 @@ function selectorOf(
       );
       return undefined;
     }
+    type = found.type.alias;
+    def = found.type.def;
   }
-  const optionalEntry = keys.get('selector.optional');
+  const optionalEntry = type === 'replicating' ? keys.get('selector.optional') : undefined;
   const optional = optionalEntry ? optionalEntry.value.split(SPLIT).filter((s) => s.length > 0) : [];
   const outside = optional.filter((c) => !channelNames.includes(c));
   if (optionalEntry && outside.length > 0 && channelNames.length > 0) {
@@ -570,12 +587,52 @@ function selectorOf(
       optionalEntry.line,
     );
   }
+  const own = new Map<string, PropertyEntry>();
   for (const [k, e] of keys) {
-    if (k.startsWith('selector.') && k !== 'selector.type' && k !== 'selector.optional') {
-      out.warn(e.key, `unknown key '${e.key}' for the replicating selector (ignored)`, e.line);
+    if (!k.startsWith('selector.') || k === 'selector.type' || e === optionalEntry) continue;
+    own.set(k.slice('selector.'.length), e);
+    // Channel lists of the multiplexing selector must name channels of the source, as in Flume.
+    const listsChannels = type === 'multiplexing' && /^(default|mapping\..+|optional\..+)$/.test(k.slice(9));
+    const unknown = listsChannels ? e.value.split(SPLIT).filter((c) => c && !channelNames.includes(c)) : [];
+    if (unknown.length > 0 && channelNames.length > 0) {
+      out.problem(
+        {
+          line: e.line,
+          key: e.key,
+          value: e.value,
+          expected: `channels of ${prefix} (${channelNames.join(' ')}); not one: ${unknown.join(', ')}`,
+        },
+        prefix,
+      );
+      return undefined;
     }
   }
-  return { type: 'replicating', optional: optional.filter((c) => channelNames.includes(c)) };
+  let settings: Readonly<Record<string, unknown>> = {};
+  if (def) {
+    const entries = [...own].map(([key, e]) => ({ key, value: e.value, line: e.line }));
+    try {
+      const parsed = def.parse([{ source: out.source, entries }]);
+      settings = parsed.values as Record<string, unknown>;
+      for (const w of parsed.warnings) {
+        out.warn(
+          `${prefix}.selector.${w.key}`,
+          `unknown key '${prefix}.selector.${w.key}' for the ${type} selector (ignored)`,
+          w.line,
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const issue of err.issues) {
+        const { source: _s, ...rest } = issue;
+        out.problem({ ...rest, key: `${prefix}.selector.${issue.key}` }, prefix);
+      }
+      return undefined;
+    }
+  } else {
+    for (const e of own.values())
+      out.warn(e.key, `unknown key '${e.key}' for the replicating selector (ignored)`, e.line);
+  }
+  return { type, optional: optional.filter((c) => channelNames.includes(c)), settings };
 }
 
 function interceptorsOf(
@@ -648,6 +705,8 @@ function sinkGroupsOf(
       continue;
     }
     const typeEntry = keys.get('processor.type');
+    let processor = 'default';
+    let settings: Readonly<Record<string, unknown>> = {};
     if (typeEntry) {
       const found = lookupType('sinkProcessor', typeEntry.value);
       if (!found.ok) {
@@ -655,6 +714,30 @@ function sinkGroupsOf(
           { line: typeEntry.line, key: typeEntry.key, value: typeEntry.value, expected: found.expected },
           `sink group ${name}`,
         );
+        continue;
+      }
+      processor = found.type.alias;
+      const entries: { key: string; value: string; line: number }[] = [];
+      for (const [k, e] of keys) {
+        if (k.startsWith('processor.') && k !== 'processor.type')
+          entries.push({ key: k.slice('processor.'.length), value: e.value, line: e.line });
+      }
+      try {
+        const parsed = found.type.def.parse([{ source: out.source, entries }]);
+        settings = parsed.values as Record<string, unknown>;
+        for (const w of parsed.warnings) {
+          out.warn(
+            `${prefix}.processor.${w.key}`,
+            `unknown key '${prefix}.processor.${w.key}' for the ${processor} sink processor (ignored)`,
+            w.line,
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const issue of err.issues) {
+          const { source: _s, ...rest } = issue;
+          out.problem({ ...rest, key: `${prefix}.processor.${issue.key}` }, `sink group ${name}`);
+        }
         continue;
       }
     } else {
@@ -680,20 +763,28 @@ function sinkGroupsOf(
       else if (!valid.includes(m))
         out.warn(sinksEntry.key, `sink ${m} is not a valid sink of ${agent} (ignored)`, sinksEntry.line);
     }
-    if (valid.length !== 1) {
+    if (processor === 'default' ? valid.length !== 1 : valid.length === 0) {
       out.problem(
         {
           line: sinksEntry.line,
           key: sinksEntry.key,
           value: sinksEntry.value,
-          expected: 'exactly one valid sink for the default sink processor',
+          expected:
+            processor === 'default'
+              ? 'exactly one valid sink for the default sink processor'
+              : `at least one valid sink for the ${processor} sink processor`,
         },
         `sink group ${name}`,
       );
       continue;
     }
+    for (const [k, e] of keys) {
+      const sink = k.startsWith('processor.priority.') ? k.slice('processor.priority.'.length) : undefined;
+      if (sink !== undefined && !valid.includes(sink))
+        out.warn(e.key, `sink ${sink} is not in sink group ${name} (priority ignored)`, e.line);
+    }
     for (const m of valid) taken.set(m, name);
-    groups.push({ name, sinks: valid, processor: 'default' });
+    groups.push({ name, sinks: valid, processor, settings });
   }
   return groups;
 }

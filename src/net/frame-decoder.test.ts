@@ -208,4 +208,64 @@ describe('FrameDecoder', () => {
       { numRuns: 200 },
     );
   });
+
+  it('copies what it keeps of a transient chunk: frames survive the read buffer being overwritten (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 * POOLED_FRAME_BYTES_MIN }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1 }),
+        fc.boolean(),
+        (sizes, cuts, givesBack) => {
+          const payloads = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+          const stream = Buffer.concat(payloads.map(frame));
+          const pool = new FrameBufferPool();
+          const d = new FrameDecoder(1 << 20, { pool });
+          const shared = Buffer.alloc(64 * 1024);
+          const out: Buffer[] = [];
+          let pos = 0;
+          let i = 0;
+          while (pos < stream.length) {
+            const n = Math.min(cuts[i++ % cuts.length]!, stream.length - pos);
+            const target = d.readTarget();
+            if (target !== null) {
+              const m = Math.min(n, target.length);
+              stream.copy(target, 0, pos, pos + m);
+              d.filledBy(m);
+              pos += m;
+            } else {
+              const m = Math.min(n, shared.length);
+              stream.copy(shared, 0, pos, pos + m);
+              d.pushTransient(shared.subarray(0, m));
+              shared.fill(0xee);
+              pos += m;
+            }
+            // Frames are taken out only now and then, as a connection over its in-flight limit does.
+            if (i % 3 === 0 || pos === stream.length) {
+              for (let f = d.next(); f !== null; f = d.next()) {
+                out.push(Buffer.from(f));
+                if (givesBack && pool.owns(f)) pool.give(f);
+              }
+            }
+          }
+          assert.deepEqual(out, payloads);
+          assert.equal(d.bufferedBytes, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('pushTransient: large frames complete in one chunk come from the pool; a bad size is refused', () => {
+    const pool = new FrameBufferPool();
+    const d = new FrameDecoder(1 << 20, { pool });
+    const big = Buffer.alloc(POOLED_FRAME_BYTES_MIN + 5, 7);
+    d.pushTransient(Buffer.concat([frame(big), frame(Buffer.from('ab'))]));
+    const f1 = d.next();
+    assert.ok(f1 !== null && pool.owns(f1) && f1.equals(big));
+    assert.deepEqual(d.next(), Buffer.from('ab'));
+    assert.equal(d.next(), null);
+    const header = Buffer.alloc(4);
+    header.writeInt32BE((1 << 20) + 1);
+    assert.throws(() => d.pushTransient(header), FrameSizeError);
+  });
 });

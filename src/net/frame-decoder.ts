@@ -59,6 +59,9 @@ export class FrameDecoder {
   /** The large frame being filled as bytes arrive, and how much of it is filled. */
   private assembling: Buffer | null = null;
   private filled = 0;
+  /** Complete frames already copied out of transient chunks (`pushTransient`), in order. */
+  private ready: Buffer[] = [];
+  private readyBytes = 0;
 
   constructor(frameBytesMax: number, options: FrameDecoderOptions = {}) {
     this.frameBytesMax = frameBytesMax;
@@ -67,7 +70,7 @@ export class FrameDecoder {
 
   /** Bytes held and not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.buffered + this.filled;
+    return this.buffered + this.filled + this.readyBytes;
   }
 
   push(chunk: Buffer): void {
@@ -102,8 +105,91 @@ export class FrameDecoder {
     this.filled += n;
   }
 
+  /**
+   * Like `push`, for bytes valid only during this call (a read buffer shared by connections):
+   * nothing refers to `chunk` afterwards. Frames it completes are copied out, each into memory of
+   * its own (from the pool from POOLED_FRAME_BYTES_MIN up, so a reader that gives frames back
+   * allocates nothing at steady state), and wait for `next`; the bytes of an incomplete frame go
+   * into the frame being assembled, or are kept as a copy.
+   */
+  pushTransient(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const target = this.assembling;
+      if (target !== null) {
+        const part = Math.min(chunk.length - at, target.length - this.filled);
+        chunk.copy(target, this.filled, at, at + part);
+        this.filled += part;
+        at += part;
+        const frame = this.nextHeld();
+        if (frame !== null) this.enqueue(frame);
+        continue;
+      }
+      if (this.buffered > 0 || this.pendingSize >= 0) {
+        // Complete the frame (or header) already held with just the bytes it lacks.
+        const lacking = (this.pendingSize >= 0 ? this.pendingSize : SIZE_BYTES) - this.buffered;
+        const n = Math.min(Math.max(lacking, 0), chunk.length - at);
+        if (n > 0) this.push(Buffer.from(chunk.subarray(at, at + n)));
+        at += n;
+        const frame = this.nextHeld();
+        if (frame !== null) this.enqueue(frame);
+        continue;
+      }
+      // Nothing held: frames are cut straight from the chunk.
+      if (chunk.length - at < SIZE_BYTES) {
+        this.push(Buffer.from(chunk.subarray(at)));
+        return;
+      }
+      const size = chunk.readInt32BE(at);
+      if (size < 0 || size > this.frameBytesMax) throw new FrameSizeError(size, this.frameBytesMax);
+      if (chunk.length - at - SIZE_BYTES >= size) {
+        const frame =
+          size >= POOLED_FRAME_BYTES_MIN && this.pool !== null
+            ? this.pool.take(size)
+            : Buffer.allocUnsafe(size);
+        chunk.copy(frame, 0, at + SIZE_BYTES, at + SIZE_BYTES + size);
+        this.enqueue(frame);
+        at += SIZE_BYTES + size;
+        continue;
+      }
+      // The start of a frame whose rest is still to come.
+      this.pendingSize = size;
+      at += SIZE_BYTES;
+      const arrived = chunk.length - at;
+      if (size >= POOLED_FRAME_BYTES_MIN && size <= ASSEMBLE_BYTES_MAX) {
+        const allocate = arrived * ASSEMBLE_ALLOCATE_FRACTION >= size;
+        const out =
+          this.pool?.takeIdle(size) ??
+          (allocate ? (this.pool === null ? Buffer.allocUnsafe(size) : this.pool.take(size)) : null);
+        if (out !== null) {
+          chunk.copy(out, 0, at);
+          this.assembling = out;
+          this.filled = arrived;
+          return;
+        }
+      }
+      this.push(Buffer.from(chunk.subarray(at)));
+      return;
+    }
+  }
+
+  private enqueue(frame: Buffer): void {
+    this.ready.push(frame);
+    this.readyBytes += frame.length;
+  }
+
   /** The next complete frame payload (without its size), or null until more bytes arrive. */
   next(): Buffer | null {
+    if (this.ready.length > 0) {
+      const frame = this.ready.shift()!;
+      this.readyBytes -= frame.length;
+      return frame;
+    }
+    return this.nextHeld();
+  }
+
+  /** `next` for the bytes held in chunks or in the frame being assembled. */
+  private nextHeld(): Buffer | null {
     const target = this.assembling;
     if (target !== null) {
       if (this.filled < target.length) return null;

@@ -174,8 +174,15 @@ export class FramedConnection {
   onRead(n: number, buffer: Buffer): void {
     if (this.state !== 'open') return;
     if (buffer === this.options.sharedReadBuffer) {
-      // Shared by every connection: its bytes are copied before the next read anywhere.
-      this.onData(Buffer.from(buffer.subarray(0, n)));
+      // Shared by every connection: the decoder copies what it keeps before returning, each frame
+      // into memory of its own (pooled when large), not the read as a whole into a fresh buffer.
+      try {
+        this.decoder.pushTransient(buffer.subarray(0, n));
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      this.pump();
       return;
     }
     try {

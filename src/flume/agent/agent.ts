@@ -37,9 +37,11 @@ import {
 import { ReplicatingChannelSelector } from '../selectors/replicating-channel-selector.ts';
 import { DefaultSinkProcessor } from '../sinks/default-sink-processor.ts';
 import { FailoverSinkProcessor } from '../sinks/failover-sink-processor.ts';
+import { HdfsSink, hdfsSinkOptions } from '../sinks/hdfs-sink.ts';
 import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
 import { LoggerSink } from '../sinks/logger-sink.ts';
 import { NullSink } from '../sinks/null-sink.ts';
+import { KafkaSource, kafkaSourceOptions } from '../sources/kafka-source.ts';
 import { NetcatSource } from '../sources/netcat-source.ts';
 import { SequenceGeneratorSource } from '../sources/sequence-generator-source.ts';
 import { Runner } from './runner.ts';
@@ -228,6 +230,8 @@ function buildSource(c: SourceConfig, logger: Logger): Source {
         },
         logger,
       );
+    case 'org.apache.flume.source.kafka.KafkaSource':
+      return new KafkaSource(c.name, kafkaSourceOptions(s), logger);
     default:
       throw new Error(`source type ${c.type} passed validation but has no builder`);
   }
@@ -238,6 +242,8 @@ function buildSink(c: SinkConfig, channel: Channel, logger: Logger): Sink {
   switch (c.type) {
     case 'logger':
       return new LoggerSink(c.name, channel, { maxBytesToLog: num(s, 'maxBytesToLog') }, logger);
+    case 'hdfs':
+      return new HdfsSink(c.name, channel, hdfsSinkOptions(s), logger);
     case 'null':
       return new NullSink(
         c.name,

@@ -19,9 +19,11 @@ import { uuidInterceptorConfig } from '../interceptors/uuid-interceptor.ts';
 import { loadBalancingSelectorConfig } from '../selectors/load-balancing-channel-selector.ts';
 import { multiplexingSelectorConfig } from '../selectors/multiplexing-channel-selector.ts';
 import { failoverProcessorConfig } from '../sinks/failover-sink-processor.ts';
+import { hdfsSinkConfig } from '../sinks/hdfs-sink.ts';
 import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
 import { loggerSinkConfig } from '../sinks/logger-sink.ts';
 import { nullSinkConfig } from '../sinks/null-sink.ts';
+import { kafkaSourceConfig } from '../sources/kafka-source.ts';
 import { netcatSourceConfig } from '../sources/netcat-source.ts';
 import { seqSourceConfig } from '../sources/sequence-generator-source.ts';
 
@@ -72,7 +74,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('jms', `${o}source.jms.JMSSource`),
     t('taildir', `${o}source.taildir.TaildirSource`),
     t('netcatudp', `${o}source.NetcatUdpSource`),
-    t(`${o}source.kafka.KafkaSource`, `${o}source.kafka.KafkaSource`),
+    t(`${o}source.kafka.KafkaSource`, `${o}source.kafka.KafkaSource`, kafkaSourceConfig),
     t(`${o}source.twitter.TwitterSource`, `${o}source.twitter.TwitterSource`),
     t(`${o}source.StressSource`, `${o}source.StressSource`),
     t(`${o}source.avroLegacy.AvroLegacySource`, `${o}source.avroLegacy.AvroLegacySource`),
@@ -91,7 +93,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('logger', `${o}sink.LoggerSink`, loggerSinkConfig),
     t('null', `${o}sink.NullSink`, nullSinkConfig),
     t('file_roll', `${o}sink.RollingFileSink`),
-    t('hdfs', `${o}sink.hdfs.HDFSEventSink`),
+    t('hdfs', `${o}sink.hdfs.HDFSEventSink`, hdfsSinkConfig),
     t('irc', `${o}sink.irc.IRCSink`),
     t('avro', `${o}sink.AvroSink`),
     t('thrift', `${o}sink.ThriftSink`),

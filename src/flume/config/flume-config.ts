@@ -344,7 +344,8 @@ export function parseFlumeConfig(parsed: ParsedProperties, options: FlumeConfigO
     const built = component(out, 'sink', prefix, name, keys, new Set(['channel']), roots.get('sinks'));
     const channel = singleChannel(out, keys, prefix, channels, listedChannels, agent);
     if (!built || channel === undefined) continue;
-    if (!batchFits(prefix, keys, 'batchSize', built.settings.batchSize, [channel])) continue;
+    const batchKey = SINK_BATCH_KEYS.find((k) => typeof built.settings[k] === 'number') ?? 'batchSize';
+    if (!batchFits(prefix, keys, batchKey, built.settings[batchKey], [channel])) continue;
     sinks.push({ ...built, channel });
   }
 
@@ -392,6 +393,15 @@ export function parseFlumeConfig(parsed: ParsedProperties, options: FlumeConfigO
     warnings: out.warnings,
   };
 }
+
+/** The batch-size key of each sink type's spelling (hdfs, file_roll, kafka, avro, others). */
+const SINK_BATCH_KEYS = [
+  'batchSize',
+  'hdfs.batchSize',
+  'sink.batchSize',
+  'flumeBatchSize',
+  'batch-size',
+] as const;
 
 /** Trims and substitutes one value; an unresolved variable is a problem, an empty value is dropped. */
 function resolveValue(raw: PropertyEntry, lookups: Lookups, out: Collector): PropertyEntry | undefined {

@@ -38,6 +38,7 @@ import { ReplicatingChannelSelector } from '../selectors/replicating-channel-sel
 import { DefaultSinkProcessor } from '../sinks/default-sink-processor.ts';
 import { FailoverSinkProcessor } from '../sinks/failover-sink-processor.ts';
 import { HdfsSink, hdfsSinkOptions } from '../sinks/hdfs-sink.ts';
+import { KafkaSink, kafkaSinkOptions } from '../sinks/kafka-sink.ts';
 import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
 import { LoggerSink } from '../sinks/logger-sink.ts';
 import { NullSink } from '../sinks/null-sink.ts';
@@ -244,6 +245,8 @@ function buildSink(c: SinkConfig, channel: Channel, logger: Logger): Sink {
       return new LoggerSink(c.name, channel, { maxBytesToLog: num(s, 'maxBytesToLog') }, logger);
     case 'hdfs':
       return new HdfsSink(c.name, channel, hdfsSinkOptions(s), logger);
+    case 'org.apache.flume.sink.kafka.KafkaSink':
+      return new KafkaSink(c.name, channel, kafkaSinkOptions(s), logger);
     case 'null':
       return new NullSink(
         c.name,

@@ -20,6 +20,7 @@ import { loadBalancingSelectorConfig } from '../selectors/load-balancing-channel
 import { multiplexingSelectorConfig } from '../selectors/multiplexing-channel-selector.ts';
 import { failoverProcessorConfig } from '../sinks/failover-sink-processor.ts';
 import { hdfsSinkConfig } from '../sinks/hdfs-sink.ts';
+import { kafkaSinkConfig } from '../sinks/kafka-sink.ts';
 import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
 import { loggerSinkConfig } from '../sinks/logger-sink.ts';
 import { nullSinkConfig } from '../sinks/null-sink.ts';
@@ -104,7 +105,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('morphline_solr', `${o}sink.solr.morphline.MorphlineSolrSink`),
     t('hive', `${o}sink.hive.HiveSink`),
     t('http', `${o}sink.http.HttpSink`),
-    t(`${o}sink.kafka.KafkaSink`, `${o}sink.kafka.KafkaSink`),
+    t(`${o}sink.kafka.KafkaSink`, `${o}sink.kafka.KafkaSink`, kafkaSinkConfig),
     t(`${o}sink.kite.DatasetSink`, `${o}sink.kite.DatasetSink`),
   ],
   interceptor: [

@@ -37,6 +37,7 @@ import {
 import { ReplicatingChannelSelector } from '../selectors/replicating-channel-selector.ts';
 import { DefaultSinkProcessor } from '../sinks/default-sink-processor.ts';
 import { FailoverSinkProcessor } from '../sinks/failover-sink-processor.ts';
+import { FileRollSink, fileRollSinkOptions } from '../sinks/file-roll-sink.ts';
 import { HdfsSink, hdfsSinkOptions } from '../sinks/hdfs-sink.ts';
 import { KafkaSink, kafkaSinkOptions } from '../sinks/kafka-sink.ts';
 import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
@@ -245,6 +246,8 @@ function buildSink(c: SinkConfig, channel: Channel, logger: Logger): Sink {
       return new LoggerSink(c.name, channel, { maxBytesToLog: num(s, 'maxBytesToLog') }, logger);
     case 'hdfs':
       return new HdfsSink(c.name, channel, hdfsSinkOptions(s), logger);
+    case 'file_roll':
+      return new FileRollSink(c.name, channel, fileRollSinkOptions(s), logger);
     case 'org.apache.flume.sink.kafka.KafkaSink':
       return new KafkaSink(c.name, channel, kafkaSinkOptions(s), logger);
     case 'null':

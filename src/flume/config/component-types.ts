@@ -19,6 +19,7 @@ import { uuidInterceptorConfig } from '../interceptors/uuid-interceptor.ts';
 import { loadBalancingSelectorConfig } from '../selectors/load-balancing-channel-selector.ts';
 import { multiplexingSelectorConfig } from '../selectors/multiplexing-channel-selector.ts';
 import { failoverProcessorConfig } from '../sinks/failover-sink-processor.ts';
+import { fileRollSinkConfig } from '../sinks/file-roll-sink.ts';
 import { hdfsSinkConfig } from '../sinks/hdfs-sink.ts';
 import { kafkaSinkConfig } from '../sinks/kafka-sink.ts';
 import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
@@ -93,7 +94,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
   sink: [
     t('logger', `${o}sink.LoggerSink`, loggerSinkConfig),
     t('null', `${o}sink.NullSink`, nullSinkConfig),
-    t('file_roll', `${o}sink.RollingFileSink`),
+    t('file_roll', `${o}sink.RollingFileSink`, fileRollSinkConfig),
     t('hdfs', `${o}sink.hdfs.HDFSEventSink`, hdfsSinkConfig),
     t('irc', `${o}sink.irc.IRCSink`),
     t('avro', `${o}sink.AvroSink`),

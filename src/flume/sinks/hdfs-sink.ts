@@ -12,6 +12,7 @@ import type { ProcessStatus } from '../api/source.ts';
 import { type EscapeOptions, escapePath } from './hdfs-path.ts';
 import { drainBatch } from './null-sink.ts';
 import { SequenceFileEncoder, type SequenceValueFormat } from './sequence-file.ts';
+import { serializeText } from './text-serializer.ts';
 
 const accepted = (doc: string) => ({
   type: 'string' as const,
@@ -348,12 +349,7 @@ export class HdfsSink implements Sink {
       const ts = Number(e.headers.timestamp);
       return b.seq.record(Number.isSafeInteger(ts) ? ts : this.#now(), e.body);
     }
-    const nl = this.#options.appendNewline ? '\n' : '';
-    if (this.#options.serializer === 'text') return nl ? Buffer.concat([e.body, Buffer.from(nl)]) : e.body;
-    const headers = Object.entries(e.headers)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
-    return Buffer.concat([Buffer.from(`{${headers}} `), e.body, Buffer.from(nl)]);
+    return serializeText(e, this.#options.serializer === 'header_and_text', this.#options.appendNewline);
   }
 
   async #open(key: string, dir: string, prefix: string): Promise<Bucket> {

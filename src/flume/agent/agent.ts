@@ -7,6 +7,7 @@ import type { Interceptor } from '../api/interceptor.ts';
 import type { Sink } from '../api/sink.ts';
 import type { SinkProcessor } from '../api/sink-processor.ts';
 import type { Source } from '../api/source.ts';
+import { FileChannel, fileChannelOptions } from '../channels/file-channel.ts';
 import { MemoryChannel } from '../channels/memory-channel.ts';
 import type {
   AgentConfig,
@@ -196,7 +197,10 @@ export class Agent {
 
 function buildChannel(c: ChannelConfig, options: AgentOptions): Channel {
   const s = c.settings;
-  // Only `memory` is implemented; the parser rejects other types before this point.
+  if (c.type === 'file') {
+    return new FileChannel(c.name, fileChannelOptions(s, options.channelKeepAliveMs, options.logger));
+  }
+  // Otherwise `memory`; the parser rejects types without a builder before this point.
   return new MemoryChannel(c.name, {
     capacity: num(s, 'capacity'),
     transactionCapacity: num(s, 'transactionCapacity'),

@@ -5,6 +5,7 @@ import {
   defineConfig,
   type ParseOptions,
 } from '../../config/index.ts';
+import { fileChannelConfig } from '../channels/file-channel.ts';
 import { memoryChannelConfig } from '../channels/memory-channel.ts';
 import {
   hostInterceptorConfig,
@@ -85,7 +86,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
   ],
   channel: [
     t('memory', `${o}channel.MemoryChannel`, memoryChannelConfig),
-    t('file', `${o}channel.file.FileChannel`),
+    t('file', `${o}channel.file.FileChannel`, fileChannelConfig),
     t('jdbc', `${o}channel.jdbc.JdbcChannel`),
     t('spillablememory', `${o}channel.SpillableMemoryChannel`),
     t(`${o}channel.kafka.KafkaChannel`, `${o}channel.kafka.KafkaChannel`),

@@ -1,0 +1,190 @@
+import { ByteReader, ByteWriter, crc32c, DecodeError } from '../../base/index.ts';
+import type { FlumeEvent } from '../api/event.ts';
+
+/**
+ * Sluice's own on-disk formats for the file channel (not Flume's protobuf files: a Flume data or
+ * checkpoint directory cannot be reused, and the reverse). Log records are payloads of the storage
+ * unit's WriteAheadLog, which owns framing, CRCs and torn-tail handling; these are the payloads.
+ *
+ * PUTS   : u8 1, txId i64, count i32, count × event (headers i32 + (key bytes, value bytes)…, body bytes)
+ * COMMIT : u8 2, txId i64, order i64, puts i32 × seq i64, takes i32 × pointer (dir i16, seq i64, index i32)
+ *
+ * A transaction's puts go into PUTS records (split so a record stays under the log's limit), then a
+ * COMMIT record names those records (same data dir), carries its takes and its commit order; PUTS
+ * records no COMMIT names are discarded at replay. All are written when the transaction commits,
+ * made durable by one sync (shared with concurrent commits).
+ */
+
+export const PUTS = 1;
+export const COMMIT = 2;
+
+/** Where a committed event lives: data dir index, WAL record seq, position inside the record. */
+export interface EventPointer {
+  readonly dir: number;
+  readonly seq: number;
+  readonly index: number;
+}
+
+export type LogRecord =
+  | { readonly type: typeof PUTS; readonly txId: number; readonly events: FlumeEvent[] }
+  | {
+      readonly type: typeof COMMIT;
+      readonly txId: number;
+      readonly order: number;
+      readonly putSeqs: number[];
+      readonly takes: EventPointer[];
+    };
+
+export const pointerKey = (p: EventPointer): string => `${p.dir}:${p.seq}:${p.index}`;
+
+/** Bytes an event takes inside a PUTS record. */
+export function eventBytes(e: FlumeEvent): number {
+  let n = 8 + e.body.length;
+  for (const k in e.headers) n += 8 + Buffer.byteLength(k) + Buffer.byteLength(e.headers[k]!);
+  return n;
+}
+
+export function encodePuts(txId: number, events: readonly FlumeEvent[]): Buffer {
+  const w = new ByteWriter();
+  w.int8(PUTS).int64(BigInt(txId)).int32(events.length);
+  for (const e of events) {
+    const keys = Object.keys(e.headers);
+    w.int32(keys.length);
+    for (const k of keys) w.bytes(Buffer.from(k, 'utf8')).bytes(Buffer.from(e.headers[k]!, 'utf8'));
+    w.bytes(e.body);
+  }
+  return w.toBuffer();
+}
+
+export function encodeCommit(
+  txId: number,
+  order: number,
+  putSeqs: readonly number[],
+  takes: readonly EventPointer[],
+): Buffer {
+  const w = new ByteWriter(32 + putSeqs.length * 8 + takes.length * 14);
+  w.int8(COMMIT).int64(BigInt(txId)).int64(BigInt(order)).int32(putSeqs.length);
+  for (const s of putSeqs) w.int64(BigInt(s));
+  w.int32(takes.length);
+  for (const p of takes) w.int16(p.dir).int64(BigInt(p.seq)).int32(p.index);
+  return w.toBuffer();
+}
+
+function safeInt(r: ByteReader, what: string): number {
+  const v = r.int64();
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) r.fail(`${what} ${v} out of range`);
+  return Number(v);
+}
+
+function count(r: ByteReader, minBytes: number, what: string): number {
+  const n = r.int32();
+  if (n < 0) r.fail(`${what}: negative count ${n}`);
+  if (n * minBytes > r.remaining) r.fail(`${what}: count ${n} cannot fit in the ${r.remaining} bytes left`);
+  return n;
+}
+
+function blob(r: ByteReader, what: string): Buffer {
+  const n = r.int32();
+  if (n < 0) r.fail(`${what}: negative length ${n}`);
+  return r.raw(n, what);
+}
+
+/** Decodes one log record; any malformed input is a DecodeError (never another exception). */
+export function decodeLogRecord(buf: Buffer): LogRecord {
+  const r = new ByteReader(buf);
+  const type = r.int8();
+  const txId = safeInt(r, 'transaction id');
+  let rec: LogRecord;
+  if (type === PUTS) {
+    const n = count(r, 8, 'events');
+    const events: FlumeEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = count(r, 8, 'headers');
+      const pairs: [string, string][] = [];
+      for (let j = 0; j < h; j++) {
+        const k = blob(r, 'header key').toString('utf8');
+        pairs.push([k, blob(r, 'header value').toString('utf8')]);
+      }
+      // fromEntries keeps a `__proto__` header an own key. The body is copied: replay reuses its buffer.
+      events.push({ headers: Object.fromEntries(pairs), body: Buffer.from(blob(r, 'body')) });
+    }
+    rec = { type: PUTS, txId, events };
+  } else if (type === COMMIT) {
+    const order = safeInt(r, 'commit order');
+    const puts = count(r, 8, 'put records');
+    const putSeqs: number[] = [];
+    for (let i = 0; i < puts; i++) putSeqs.push(safeInt(r, 'put record seq'));
+    const n = count(r, 14, 'takes');
+    const takes: EventPointer[] = [];
+    for (let i = 0; i < n; i++) {
+      const dir = r.int16();
+      const seq = safeInt(r, 'pointer seq');
+      const index = r.int32();
+      if (dir < 0 || index < 0) r.fail(`bad event pointer ${dir}:${seq}:${index}`);
+      takes.push({ dir, seq, index });
+    }
+    rec = { type: COMMIT, txId, order, putSeqs, takes };
+  } else {
+    throw new DecodeError(`unknown file channel record type ${type}`, 0);
+  }
+  if (r.remaining !== 0) r.fail(`${r.remaining} trailing bytes after the record`);
+  return rec;
+}
+
+// --- checkpoint ------------------------------------------------------------------------------
+
+const CHECKPOINT_MAGIC = 0x534c4643; // "SLFC"
+const CHECKPOINT_VERSION = 1;
+
+/**
+ * The state at one moment: the queue of committed event pointers (events taken by open
+ * transactions first, as a crash returns them to the head), the next commit order (commits below
+ * it are in `queue`), and per data dir the WAL seq replay must start from.
+ */
+export interface Checkpoint {
+  readonly nextOrder: number;
+  readonly replayFrom: readonly number[];
+  readonly queue: readonly EventPointer[];
+}
+
+/** magic u32, version u16, nextOrder i64, dirs i32 × i64, queue i32 × pointer, CRC-32C u32 of all before. */
+export function encodeCheckpoint(c: Checkpoint): Buffer {
+  const w = new ByteWriter(32 + c.replayFrom.length * 8 + c.queue.length * 14);
+  w.uint32(CHECKPOINT_MAGIC).uint16(CHECKPOINT_VERSION).int64(BigInt(c.nextOrder));
+  w.int32(c.replayFrom.length);
+  for (const s of c.replayFrom) w.int64(BigInt(s));
+  w.int32(c.queue.length);
+  for (const p of c.queue) w.int16(p.dir).int64(BigInt(p.seq)).int32(p.index);
+  const body = w.toBuffer();
+  const out = Buffer.allocUnsafe(body.length + 4);
+  body.copy(out);
+  out.writeUInt32BE(crc32c(body), body.length);
+  return out;
+}
+
+export function decodeCheckpoint(buf: Buffer): Checkpoint {
+  if (buf.length < 10) throw new DecodeError(`checkpoint too short (${buf.length} bytes)`, 0);
+  const body = buf.subarray(0, buf.length - 4);
+  if (crc32c(body) !== buf.readUInt32BE(buf.length - 4)) {
+    throw new DecodeError('checkpoint CRC mismatch', buf.length - 4);
+  }
+  const r = new ByteReader(body);
+  if (r.uint32() !== CHECKPOINT_MAGIC) r.fail('not a Sluice file channel checkpoint (bad magic)');
+  const version = r.uint16();
+  if (version !== CHECKPOINT_VERSION) r.fail(`unsupported checkpoint version ${version}`);
+  const nextOrder = safeInt(r, 'next order');
+  const dirs = count(r, 8, 'data dirs');
+  const replayFrom: number[] = [];
+  for (let i = 0; i < dirs; i++) replayFrom.push(safeInt(r, 'replay seq'));
+  const n = count(r, 14, 'queue');
+  const queue: EventPointer[] = [];
+  for (let i = 0; i < n; i++) {
+    const dir = r.int16();
+    const seq = safeInt(r, 'pointer seq');
+    const index = r.int32();
+    if (dir < 0 || dir >= dirs || index < 0) r.fail(`bad event pointer ${dir}:${seq}:${index}`);
+    queue.push({ dir, seq, index });
+  }
+  if (r.remaining !== 0) r.fail(`${r.remaining} trailing bytes in checkpoint`);
+  return { nextOrder, replayFrom, queue };
+}

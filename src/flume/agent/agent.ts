@@ -40,6 +40,7 @@ import { DefaultSinkProcessor } from '../sinks/default-sink-processor.ts';
 import { FailoverSinkProcessor } from '../sinks/failover-sink-processor.ts';
 import { FileRollSink, fileRollSinkOptions } from '../sinks/file-roll-sink.ts';
 import { HdfsSink, hdfsSinkOptions } from '../sinks/hdfs-sink.ts';
+import { HttpSink, httpSinkOptions } from '../sinks/http-sink.ts';
 import { KafkaSink, kafkaSinkOptions } from '../sinks/kafka-sink.ts';
 import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
 import { LoggerSink } from '../sinks/logger-sink.ts';
@@ -254,6 +255,8 @@ function buildSink(c: SinkConfig, channel: Channel, logger: Logger): Sink {
       return new FileRollSink(c.name, channel, fileRollSinkOptions(s), logger);
     case 'org.apache.flume.sink.kafka.KafkaSink':
       return new KafkaSink(c.name, channel, kafkaSinkOptions(s), logger);
+    case 'http':
+      return new HttpSink(c.name, channel, httpSinkOptions(s), logger);
     case 'null':
       return new NullSink(
         c.name,

@@ -22,6 +22,7 @@ import { multiplexingSelectorConfig } from '../selectors/multiplexing-channel-se
 import { failoverProcessorConfig } from '../sinks/failover-sink-processor.ts';
 import { fileRollSinkConfig } from '../sinks/file-roll-sink.ts';
 import { hdfsSinkConfig } from '../sinks/hdfs-sink.ts';
+import { httpSinkConfig } from '../sinks/http-sink.ts';
 import { kafkaSinkConfig } from '../sinks/kafka-sink.ts';
 import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
 import { loggerSinkConfig } from '../sinks/logger-sink.ts';
@@ -106,7 +107,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('hbase2', `${o}sink.hbase2.HBase2Sink`),
     t('morphline_solr', `${o}sink.solr.morphline.MorphlineSolrSink`),
     t('hive', `${o}sink.hive.HiveSink`),
-    t('http', `${o}sink.http.HttpSink`),
+    t('http', `${o}sink.http.HttpSink`, httpSinkConfig),
     t(`${o}sink.kafka.KafkaSink`, `${o}sink.kafka.KafkaSink`, kafkaSinkConfig),
     t(`${o}sink.kite.DatasetSink`, `${o}sink.kite.DatasetSink`),
   ],

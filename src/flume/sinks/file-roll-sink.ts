@@ -7,8 +7,13 @@ import type { Channel } from '../api/channel.ts';
 import { CounterGroup, SINK_COUNTERS } from '../api/counter-group.ts';
 import type { Sink } from '../api/sink.ts';
 import type { ProcessStatus } from '../api/source.ts';
+import {
+  type EventSerializer,
+  type SerializerFactory,
+  serializerFromSettings,
+  serializerKeys,
+} from '../serializers/event-serializer.ts';
 import { drainBatch } from './null-sink.ts';
-import { serializeText } from './text-serializer.ts';
 
 /** Flume 1.11 RollingFileSink (`file_roll`) keys and defaults. */
 export const fileRollSinkConfig = defineConfig({
@@ -40,25 +45,7 @@ export const fileRollSinkConfig = defineConfig({
     importance: 'medium',
     doc: 'Seconds before a new file (0 = one file).',
   },
-  'sink.serializer': {
-    type: 'enum',
-    values: [
-      'TEXT',
-      'HEADER_AND_TEXT',
-      'org.apache.flume.serialization.BodyTextEventSerializer$Builder',
-      'org.apache.flume.serialization.HeaderAndBodyTextEventSerializer$Builder',
-    ],
-    caseInsensitive: true,
-    default: 'TEXT',
-    importance: 'medium',
-    doc: 'Event serializer.',
-  },
-  'sink.serializer.appendNewline': {
-    type: 'boolean',
-    default: true,
-    importance: 'low',
-    doc: 'Newline after each event.',
-  },
+  ...serializerKeys('sink.serializer'),
   'sink.batchSize': {
     type: 'int',
     default: 100,
@@ -74,8 +61,8 @@ export interface FileRollSinkOptions {
   readonly extension: string;
   readonly prefix: string;
   readonly rollIntervalS: number;
-  readonly serializer: 'text' | 'header_and_text';
-  readonly appendNewline: boolean;
+  /** Makes the serializer of each new file (`sink.serializer` and its `sink.serializer.*` keys). */
+  readonly serializer: SerializerFactory;
   readonly batchSize: number;
   readonly now?: () => number;
 }
@@ -87,12 +74,16 @@ export function fileRollSinkOptions(s: Readonly<Record<string, unknown>>): FileR
     extension: s['sink.pathManager.extension'] as string,
     prefix: s['sink.pathManager.prefix'] as string,
     rollIntervalS: s['sink.rollInterval'] as number,
-    serializer: (s['sink.serializer'] as string).toLowerCase().includes('header')
-      ? 'header_and_text'
-      : 'text',
-    appendNewline: s['sink.serializer.appendNewline'] as boolean,
+    serializer: serializerFromSettings(s, 'sink.serializer'),
     batchSize: s['sink.batchSize'] as number,
   };
+}
+
+interface OpenFile {
+  readonly fh: FileHandle;
+  readonly path: string;
+  readonly opened: number;
+  readonly serializer: EventSerializer;
 }
 
 /**
@@ -109,7 +100,7 @@ export class FileRollSink implements Sink {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #started: number;
-  #file: { fh: FileHandle; path: string; opened: number } | undefined;
+  #file: OpenFile | undefined;
   #index = 0;
 
   constructor(name: string, channel: Channel, options: FileRollSinkOptions, logger: Logger) {
@@ -138,12 +129,9 @@ export class FileRollSink implements Sink {
       await this.#closeFile();
     }
     return drainBatch(this, async (events) => {
-      const data = Buffer.concat(
-        events.map((e) => serializeText(e, o.serializer === 'header_and_text', o.appendNewline)),
-      );
       const file = this.#file ?? (await this.#openFile());
       try {
-        await file.fh.write(data);
+        await file.fh.write(file.serializer.encode(events));
         await file.fh.datasync();
       } catch (err) {
         this.counters.add('EventWriteFail');
@@ -164,11 +152,14 @@ export class FileRollSink implements Sink {
     return `${o.prefix}${base}${o.extension ? `.${o.extension}` : ''}`;
   }
 
-  async #openFile(): Promise<{ fh: FileHandle; path: string; opened: number }> {
+  async #openFile(): Promise<OpenFile> {
     const path = join(this.#options.directory, this.#name());
     const fh = await open(path, 'a');
     this.counters.add('ConnectionCreatedCount');
-    this.#file = { fh, path, opened: this.#now() };
+    const serializer = this.#options.serializer();
+    const header = serializer.header();
+    if (header.length > 0) await fh.write(header);
+    this.#file = { fh, path, opened: this.#now(), serializer };
     this.#logger.info('file_roll sink opened', { sink: this.name, file: path });
     return this.#file;
   }
@@ -177,6 +168,11 @@ export class FileRollSink implements Sink {
     const file = this.#file;
     this.#file = undefined;
     if (file === undefined) return;
+    const trailer = file.serializer.trailer();
+    if (trailer.length > 0) {
+      await file.fh.write(trailer);
+      await file.fh.datasync();
+    }
     await file.fh.close();
     this.counters.add('ConnectionClosedCount');
   }

@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import avro from 'avsc';
 import fc from 'fast-check';
+import { startWebHdfsServer, type WebHdfsTestServer } from '../../../test/support/webhdfs-server.ts';
 import { MemoryLogger } from '../../telemetry/index.ts';
 import { flumeEvent } from '../api/event.ts';
 import { MemoryChannel } from '../channels/memory-channel.ts';
 import { type EscapeOptions, escapePath, PathEscapeError } from './hdfs-path.ts';
 import { HdfsSink, hdfsSinkConfig, hdfsSinkOptions } from './hdfs-sink.ts';
 import { encodeVLong, SequenceFileEncoder, SYNC_INTERVAL } from './sequence-file.ts';
+import { WebHdfsClient, WebHdfsError } from './webhdfs-client.ts';
 
 const UTC: EscapeOptions = {
   round: false,
@@ -272,10 +275,195 @@ describe('HdfsSink on local paths', () => {
     await sink.stop();
   });
 
-  it('refuses hdfs:// paths at configuration time, naming the key', () => {
+  it("applies Flume's codec rules at configuration time, naming the key", () => {
+    const p = { 'hdfs.path': '/x' };
     assert.throws(
-      () => hdfsSinkConfig.parse(layer({ 'hdfs.path': 'hdfs://nn:8020/flume' })),
-      /hdfs\.path[\s\S]*file:\/\//,
+      () => hdfsSinkConfig.parse(layer({ ...p, 'hdfs.codeC': 'bzip2' })),
+      /hdfs\.codeC[\s\S]*gzip/,
     );
+    assert.throws(
+      () => hdfsSinkConfig.parse(layer({ ...p, 'hdfs.fileType': 'DataStream', 'hdfs.codeC': 'gzip' })),
+      /hdfs\.codeC/,
+    );
+    assert.throws(
+      () => hdfsSinkConfig.parse(layer({ ...p, 'hdfs.fileType': 'CompressedStream' })),
+      /hdfs\.fileType/,
+    );
+    assert.throws(() => hdfsSinkConfig.parse(layer({ 'hdfs.path': 'relative/dir' })), /hdfs\.path/);
+    assert.throws(() => hdfsSinkConfig.parse(layer({ ...p, serializer: 'bogus' })), /serializer/);
+  });
+
+  it('avro_event in a DataStream file, rolled by rollSize (event body bytes)', async () => {
+    const dir = join(root, 'avro');
+    const { sink, put } = await setup(dir, {
+      'hdfs.fileType': 'DataStream',
+      serializer: 'avro_event',
+      'serializer.compressionCodec': 'deflate',
+      'hdfs.fileSuffix': '.avro',
+      'hdfs.rollSize': '12',
+      'hdfs.rollCount': '0',
+      'hdfs.rollInterval': '0',
+      'hdfs.batchSize': '1',
+    });
+    await put(3); // "line 0" is 6 bytes: the second event reaches rollSize
+    for (let i = 0; i < 3; i++) await sink.process();
+    await sink.stop();
+    const names = files(dir);
+    assert.equal(names.length, 2);
+    for (const n of names) assert.match(n, /^FlumeData\.\d+\.avro$/);
+    const bodies: string[] = [];
+    for (const n of names) {
+      const decoder = new avro.streams.BlockDecoder();
+      decoder.on('data', (r: { body: Buffer }) => bodies.push(r.body.toString()));
+      const done = new Promise((r) => decoder.on('end', r));
+      decoder.end(readFileSync(join(dir, '2026-03-07', n)));
+      await done;
+    }
+    assert.deepEqual(bodies, ['line 0', 'line 1', 'line 2']);
+  });
+
+  it('idleTimeout closes and renames a file nobody writes to', async () => {
+    const dir = join(root, 'idle');
+    let now = 50_000;
+    const { sink, put } = await setup(
+      dir,
+      {
+        'hdfs.fileType': 'DataStream',
+        'hdfs.idleTimeout': '2',
+        'hdfs.rollInterval': '0',
+        'hdfs.rollCount': '0',
+        'hdfs.rollSize': '0',
+        'hdfs.inUsePrefix': '_',
+      },
+      () => now,
+    );
+    await put(1);
+    await sink.process();
+    assert.match(files(dir)[0]!, /^_FlumeData\.\d+\.tmp$/);
+    now += 2000;
+    for (let i = 0; i < 200 && files(dir)[0]!.startsWith('_'); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.match(files(dir)[0]!, /^FlumeData\.\d+$/);
+    await sink.stop();
+  });
+});
+
+describe('HdfsSink on hdfs:// over WebHDFS (in-process WebHDFS server)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sluice-webhdfs-'));
+  let server: WebHdfsTestServer;
+  before(async () => {
+    server = await startWebHdfsServer(join(root, 'hdfs'));
+  });
+  after(async () => {
+    await server.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the client: CREATE/APPEND/OPEN through 307 redirects, MKDIRS, RENAME, GETFILESTATUS, DELETE, errors', async () => {
+    const c = new WebHdfsClient({ url: server.url, user: 'flume', timeoutMs: 5000 });
+    assert.equal(await c.mkdirs('/a/b'), true);
+    await c.create('/a/b/f', Buffer.from('one '));
+    await c.append('/a/b/f', Buffer.from('two'));
+    assert.equal((await c.open('/a/b/f')).toString(), 'one two');
+    await assert.rejects(c.create('/a/b/f', Buffer.from('x')), (e: WebHdfsError) => {
+      assert.equal(e.exception, 'FileAlreadyExistsException');
+      return true;
+    });
+    assert.equal((await c.getFileStatus('/a/b/f'))?.length, 7);
+    assert.equal(await c.getFileStatus('/a/nope'), null);
+    assert.equal(await c.rename('/a/b/f', '/a/g'), true);
+    assert.equal(await c.rename('/a/b/f', '/a/h'), false);
+    assert.deepEqual(
+      (await c.listStatus('/a')).map((s) => [s.pathSuffix, s.type]),
+      [
+        ['b', 'DIRECTORY'],
+        ['g', 'FILE'],
+      ],
+    );
+    assert.equal(await c.delete('/a', true), true);
+    assert.equal(await c.getFileStatus('/a'), null);
+    assert.ok(
+      server.requests.some((r) => r.startsWith('DN PUT CREATE /a/b/f')),
+      'data went to the datanode',
+    );
+  });
+
+  it('writes SequenceFiles under the escaped path, renames on roll, and retries a failed rename', async () => {
+    const parsed = hdfsSinkConfig.parse(
+      layer({
+        'hdfs.path': 'hdfs://127.0.0.1:8020/flume/%{app}/%Y-%m-%d',
+        'sluice.webhdfs.port': String(server.port),
+        'hdfs.rollCount': '2',
+        'hdfs.rollSize': '0',
+        'hdfs.rollInterval': '0',
+        'hdfs.writeFormat': 'Text',
+        'hdfs.retryInterval': '0',
+      }),
+    );
+    const channel = new MemoryChannel('c', { capacity: 100, transactionCapacity: 100, keepAliveMs: 0 });
+    await channel.start();
+    const sink = new HdfsSink(
+      'k',
+      channel,
+      hdfsSinkOptions(parsed.values as Record<string, unknown>),
+      new MemoryLogger(),
+    );
+    await sink.start();
+    const tx = channel.getTransaction();
+    tx.begin();
+    for (let i = 0; i < 3; i++) tx.put(flumeEvent(`e${i}`, { timestamp: TS, app: 'web' }));
+    await tx.commit();
+    tx.close();
+    server.failNext('RENAME');
+    await sink.process();
+    const dir = server.local('/flume/web/2026-03-07');
+    for (let i = 0; i < 200 && readdirSync(dir).filter((n) => !n.endsWith('.tmp')).length < 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await sink.stop();
+    const names = readdirSync(dir).sort();
+    // Rolls are checked after each batch: the batch of 3 reached rollCount 2, one file.
+    assert.equal(names.length, 1);
+    for (const n of names) assert.match(n, /^FlumeData\.\d+$/, 'renamed after a retry');
+    const all = names.flatMap((n) =>
+      readSequenceFile(readFileSync(join(dir, n))).records.map((r) => r.value.toString()),
+    );
+    assert.deepEqual(all, ['e0', 'e1', 'e2']);
+    assert.equal(
+      readSequenceFile(readFileSync(join(dir, names[0]!))).valueClass,
+      'org.apache.hadoop.io.Text',
+    );
+    assert.ok(sink.counters.get('ConnectionFailedCount') >= 1);
+  });
+
+  it('a WebHDFS failure rolls the batch back into the channel', async () => {
+    const parsed = hdfsSinkConfig.parse(
+      layer({
+        'hdfs.path': 'hdfs://127.0.0.1/fail',
+        'sluice.webhdfs.port': String(server.port),
+        'hdfs.fileType': 'DataStream',
+      }),
+    );
+    const channel = new MemoryChannel('c', { capacity: 10, transactionCapacity: 10, keepAliveMs: 0 });
+    await channel.start();
+    const sink = new HdfsSink(
+      'k',
+      channel,
+      hdfsSinkOptions(parsed.values as Record<string, unknown>),
+      new MemoryLogger(),
+    );
+    const tx = channel.getTransaction();
+    tx.begin();
+    tx.put(flumeEvent('x'));
+    await tx.commit();
+    tx.close();
+    server.failNext('CREATE');
+    await assert.rejects(sink.process(), WebHdfsError);
+    assert.equal(channel.counters.get('ChannelSize'), 1);
+    assert.equal(sink.counters.get('EventWriteFail'), 1);
+    await sink.process();
+    await sink.stop();
+    const [name] = readdirSync(server.local('/fail'));
+    assert.equal(readFileSync(join(server.local('/fail'), name!), 'utf8'), 'x\n');
   });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { type FileHandle, open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { atLeast, defineConfig, matches } from '../../config/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
@@ -9,10 +10,17 @@ import { CounterGroup, SINK_COUNTERS } from '../api/counter-group.ts';
 import type { FlumeEvent } from '../api/event.ts';
 import type { Sink } from '../api/sink.ts';
 import type { ProcessStatus } from '../api/source.ts';
+import { extendedConfig } from '../config/extended-config.ts';
+import {
+  type EventSerializer,
+  type SerializerFactory,
+  serializerFromSettings,
+  serializerKeys,
+} from '../serializers/event-serializer.ts';
 import { type EscapeOptions, escapePath } from './hdfs-path.ts';
 import { drainBatch } from './null-sink.ts';
 import { SequenceFileEncoder, type SequenceValueFormat } from './sequence-file.ts';
-import { serializeText } from './text-serializer.ts';
+import { WebHdfsClient } from './webhdfs-client.ts';
 
 const accepted = (doc: string) => ({
   type: 'string' as const,
@@ -21,13 +29,12 @@ const accepted = (doc: string) => ({
   doc,
 });
 
-/** Flume 1.11 HDFSEventSink (`hdfs`) keys and defaults; Sluice writes local (`file://`) paths. */
-export const hdfsSinkConfig = defineConfig({
+const fixedKeys = defineConfig({
   'hdfs.path': {
     type: 'string',
     validator: matches(
-      /^(file:\/\/)?\//,
-      'a file:// URI or an absolute local path (hdfs:// over WebHDFS is not implemented yet)',
+      /^(file:\/\/|hdfs:\/\/[^/%]+)?\//,
+      'an absolute local path, a file:// URI or an hdfs://namenode[:port]/path URI',
     ),
     importance: 'high',
     doc: 'Directory, with escapes (%{header}, %Y-%m-%d/%H, ...).',
@@ -98,7 +105,10 @@ export const hdfsSinkConfig = defineConfig({
   'hdfs.codeC': {
     type: 'string',
     default: null,
-    validator: matches(/^gzip$/i, 'gzip (other codecs are not implemented)'),
+    validator: matches(
+      /^(gzip|gzipcodec|org\.apache\.hadoop\.io\.compress\.GzipCodec)$/i,
+      'gzip (bzip2, lzo, lzop, snappy and zstd are not implemented)',
+    ),
     importance: 'low',
     doc: 'Compression of CompressedStream files.',
   },
@@ -150,38 +160,100 @@ export const hdfsSinkConfig = defineConfig({
     importance: 'low',
     doc: 'Use the clock, not the timestamp header.',
   },
-  serializer: {
-    type: 'enum',
-    values: [
-      'text',
-      'header_and_text',
-      'org.apache.flume.serialization.BodyTextEventSerializer$Builder',
-      'org.apache.flume.serialization.HeaderAndBodyTextEventSerializer$Builder',
-    ],
-    caseInsensitive: true,
-    default: 'text',
-    importance: 'medium',
-    doc: 'Event serializer of DataStream and CompressedStream files.',
-  },
-  'serializer.appendNewline': {
-    type: 'boolean',
-    default: true,
+  ...serializerKeys('serializer'),
+  'hdfs.callTimeout': {
+    type: 'long',
+    default: 30000,
+    validator: atLeast(1),
     importance: 'low',
-    doc: 'Newline after each event.',
+    doc: 'Milliseconds allowed for each WebHDFS call.',
   },
-  'hdfs.callTimeout': accepted('Accepted (local writes have no call timeout).'),
-  'hdfs.threadsPoolSize': accepted('Accepted, not used.'),
-  'hdfs.rollTimerPoolSize': accepted('Accepted, not used.'),
-  'hdfs.minBlockReplicas': accepted('Accepted, not used (local files).'),
-  'hdfs.closeTries': accepted('Accepted, not used (a local rename does not fail transiently).'),
-  'hdfs.retryInterval': accepted('Accepted, not used.'),
-  'hdfs.kerberosPrincipal': accepted('Accepted, not used.'),
-  'hdfs.kerberosKeytab': accepted('Accepted, not used.'),
-  'hdfs.proxyUser': accepted('Accepted, not used.'),
+  'hdfs.closeTries': {
+    type: 'int',
+    default: 0,
+    validator: atLeast(0),
+    importance: 'low',
+    doc: 'Rename attempts for a closed file (0 = until it works).',
+  },
+  'hdfs.retryInterval': {
+    type: 'long',
+    default: 180,
+    validator: atLeast(0),
+    importance: 'low',
+    doc: 'Seconds between rename attempts.',
+  },
+  'hdfs.threadsPoolSize': {
+    type: 'int',
+    default: 10,
+    validator: atLeast(1),
+    importance: 'low',
+    doc: 'Accepted (Sluice needs no I/O thread pool).',
+  },
+  'hdfs.rollTimerPoolSize': {
+    type: 'int',
+    default: 1,
+    validator: atLeast(1),
+    importance: 'low',
+    doc: 'Accepted (one roll timer per sink).',
+  },
+  'hdfs.minBlockReplicas': {
+    type: 'int',
+    default: null,
+    importance: 'low',
+    doc: 'Accepted, not used (WebHDFS does not report under-replicated blocks).',
+  },
+  'hdfs.proxyUser': {
+    type: 'string',
+    default: null,
+    importance: 'low',
+    doc: 'User to write as (WebHDFS doas).',
+  },
+  'sluice.webhdfs.port': {
+    type: 'int',
+    default: 9870,
+    validator: atLeast(1),
+    importance: 'medium',
+    doc: 'Sluice only: the namenode HTTP port WebHDFS is reached on for hdfs:// paths.',
+  },
+  'sluice.webhdfs.user': {
+    type: 'string',
+    default: null,
+    importance: 'low',
+    doc: 'Sluice only: the WebHDFS user.name (default: the user running the agent).',
+  },
+  'hdfs.kerberosPrincipal': accepted('Accepted, not used (Kerberos is not supported).'),
+  'hdfs.kerberosKeytab': accepted('Accepted, not used (Kerberos is not supported).'),
 });
 
+/**
+ * Flume 1.11 HDFSEventSink (`hdfs`) keys and defaults, with Flume's cross-key rules: DataStream
+ * takes no codec, CompressedStream needs one. A codec on a SequenceFile (Hadoop's block-compressed
+ * SequenceFile) is not implemented and refused.
+ */
+export const hdfsSinkConfig = extendedConfig({
+  fixed: fixedKeys,
+  finish(parsed, _families, fail) {
+    const v = parsed.values;
+    if (v['hdfs.codeC'] !== null && v['hdfs.fileType'] === 'DataStream') {
+      fail('hdfs.codeC', 'no codec with hdfs.fileType = DataStream (use CompressedStream)');
+    } else if (v['hdfs.codeC'] !== null && v['hdfs.fileType'] === 'SequenceFile') {
+      fail('hdfs.codeC', 'no codec with a SequenceFile (compressed SequenceFiles are not implemented)');
+    } else if (v['hdfs.codeC'] === null && v['hdfs.fileType'] === 'CompressedStream') {
+      fail('hdfs.fileType', 'hdfs.codeC to be set for CompressedStream (gzip)');
+    }
+    return {};
+  },
+});
+
+/** Where the sink writes: the local file system or a namenode over WebHDFS. */
+export type HdfsTarget =
+  | { readonly kind: 'local' }
+  | { readonly kind: 'webhdfs'; readonly client: WebHdfsClient };
+
 export interface HdfsSinkOptions {
+  /** The directory template, without scheme and authority. */
   readonly path: string;
+  readonly target: HdfsTarget;
   readonly filePrefix: string;
   readonly fileSuffix: string;
   readonly inUsePrefix: string;
@@ -194,20 +266,43 @@ export interface HdfsSinkOptions {
   readonly fileType: 'SequenceFile' | 'DataStream' | 'CompressedStream';
   readonly writeFormat: SequenceValueFormat;
   readonly maxOpenFiles: number;
-  readonly serializer: 'text' | 'header_and_text';
-  readonly appendNewline: boolean;
+  readonly serializer: SerializerFactory;
+  readonly closeTries: number;
+  readonly retryIntervalS: number;
   readonly escape: EscapeOptions;
   readonly now?: () => number;
   /** How often open files are checked for rollInterval and idleTimeout (ms). */
   readonly checkEveryMs?: number;
 }
 
-/** The settings of an `hdfs` sink as parsed by hdfsSinkConfig, as HdfsSinkOptions. */
+/**
+ * The settings of an `hdfs` sink as parsed by hdfsSinkConfig. `hdfs://nn:8020/p` is written over
+ * WebHDFS at `http://nn:<sluice.webhdfs.port>` (9870, Hadoop 3's namenode HTTP port): the RPC port
+ * of the URI is not used.
+ */
 export function hdfsSinkOptions(s: Readonly<Record<string, unknown>>): HdfsSinkOptions {
   const zone = s['hdfs.timeZone'] as string;
-  const serializer = (s.serializer as string).toLowerCase();
+  const raw = s['hdfs.path'] as string;
+  let path = raw.replace(/^file:\/\//, '');
+  let target: HdfsTarget = { kind: 'local' };
+  const hdfs = /^hdfs:\/\/([^/:]+)(?::\d+)?(\/.*)$/.exec(raw);
+  if (hdfs !== null) {
+    path = hdfs[2]!;
+    const host = hdfs[1]!.includes(':') ? `[${hdfs[1]}]` : hdfs[1]!;
+    const user = (s['sluice.webhdfs.user'] as string | null) ?? safeUser();
+    target = {
+      kind: 'webhdfs',
+      client: new WebHdfsClient({
+        url: `http://${host}:${s['sluice.webhdfs.port'] as number}`,
+        user,
+        doAs: (s['hdfs.proxyUser'] as string | null) ?? undefined,
+        timeoutMs: s['hdfs.callTimeout'] as number,
+      }),
+    };
+  }
   return {
-    path: (s['hdfs.path'] as string).replace(/^file:\/\//, ''),
+    path,
+    target,
     filePrefix: s['hdfs.filePrefix'] as string,
     fileSuffix: s['hdfs.fileSuffix'] as string,
     inUsePrefix: s['hdfs.inUsePrefix'] as string,
@@ -220,8 +315,9 @@ export function hdfsSinkOptions(s: Readonly<Record<string, unknown>>): HdfsSinkO
     fileType: s['hdfs.fileType'] as HdfsSinkOptions['fileType'],
     writeFormat: s['hdfs.writeFormat'] as SequenceValueFormat,
     maxOpenFiles: s['hdfs.maxOpenFiles'] as number,
-    serializer: serializer.includes('header') ? 'header_and_text' : 'text',
-    appendNewline: s['serializer.appendNewline'] as boolean,
+    serializer: serializerFromSettings(s, 'serializer'),
+    closeTries: s['hdfs.closeTries'] as number,
+    retryIntervalS: s['hdfs.retryInterval'] as number,
     escape: {
       round: s['hdfs.round'] as boolean,
       roundValue: s['hdfs.roundValue'] as number,
@@ -232,25 +328,102 @@ export function hdfsSinkOptions(s: Readonly<Record<string, unknown>>): HdfsSinkO
   };
 }
 
+function safeUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An output file being written: each append is durable when it resolves. */
+interface OutputFile {
+  append(data: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The few file-system calls the sink makes, on local disk or over WebHDFS. */
+interface SinkFileSystem {
+  readonly join: (dir: string, name: string) => string;
+  mkdirs(dir: string): Promise<void>;
+  /** Creates `path` (which must not exist) holding `data`. */
+  create(path: string, data: Buffer): Promise<OutputFile>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+const localFileSystem: SinkFileSystem = {
+  join,
+  async mkdirs(dir) {
+    mkdirSync(dir, { recursive: true });
+  },
+  async create(path, data) {
+    const fh: FileHandle = await open(path, 'wx');
+    const file: OutputFile = {
+      async append(bytes) {
+        if (bytes.length === 0) return;
+        await fh.write(bytes);
+        await fh.datasync();
+      },
+      close: () => fh.close(),
+    };
+    try {
+      await file.append(data);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+    return file;
+  },
+  rename: (from, to) => rename(from, to),
+};
+
+function webHdfsFileSystem(client: WebHdfsClient): SinkFileSystem {
+  return {
+    join: posix.join,
+    async mkdirs(dir) {
+      await client.mkdirs(dir);
+    },
+    async create(path, data) {
+      // The datanode acknowledges a CREATE or APPEND only once its pipeline has the bytes, which is
+      // what Flume's hflush gives; each batch is one such call.
+      await client.create(path, data, false);
+      return {
+        append: async (bytes) => {
+          if (bytes.length > 0) await client.append(path, bytes);
+        },
+        close: async () => {},
+      };
+    },
+    async rename(from, to) {
+      if (!(await client.rename(from, to))) throw new Error(`WebHDFS refused to rename ${from} to ${to}`);
+    },
+  };
+}
+
 interface Bucket {
   readonly key: string;
   readonly inUsePath: string;
   readonly finalPath: string;
-  readonly fh: FileHandle;
+  /** Created on the first write, so an empty bucket leaves no file. */
+  file: OutputFile | null;
   readonly seq: SequenceFileEncoder | null;
+  readonly serializer: EventSerializer | null;
   readonly opened: number;
   lastWrite: number;
   events: number;
   bytes: number;
+  /** Bytes due before the next batch (the file's header). */
   pending: Buffer[];
 }
 
 /**
- * Flume's HDFS sink on local paths: events go to files named `<prefix>.<counter><suffix>` under
- * the escaped path, written as `<inUsePrefix>name<inUseSuffix>` and renamed when the file rolls
- * (rollInterval, rollSize, rollCount, idleTimeout) or the sink stops. Each batch is written and
- * fdatasynced before the channel transaction commits (Flume only flushes to HDFS), so a committed
- * take is on disk; a crash between the write and the commit repeats the batch, as in Flume.
+ * Flume's HDFS sink: events go to files named `<prefix>.<counter><suffix>` under the escaped
+ * path, on local disk (`file://` or a plain path) or on HDFS over WebHDFS (`hdfs://`), written as
+ * `<inUsePrefix>name<inUseSuffix>` and renamed when the file rolls (rollInterval, rollSize,
+ * rollCount, idleTimeout) or the sink stops. Each batch is written and made durable (fdatasync
+ * locally, the datanode's acknowledgement over WebHDFS) before the channel transaction commits,
+ * so a committed take is stored; a crash between the write and the commit repeats the batch, as
+ * in Flume.
  */
 export class HdfsSink implements Sink {
   readonly name: string;
@@ -258,9 +431,11 @@ export class HdfsSink implements Sink {
   readonly counters: CounterGroup;
   readonly batchSize: number;
   readonly #options: HdfsSinkOptions;
+  readonly #fs: SinkFileSystem;
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
+  readonly #retries = new Set<NodeJS.Timeout>();
   #counter: number;
   #lock: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -270,6 +445,7 @@ export class HdfsSink implements Sink {
     this.channel = channel;
     this.batchSize = options.batchSize;
     this.#options = options;
+    this.#fs = options.target.kind === 'webhdfs' ? webHdfsFileSystem(options.target.client) : localFileSystem;
     this.#logger = logger;
     this.#now = options.now ?? Date.now;
     this.#counter = this.#now();
@@ -295,8 +471,14 @@ export class HdfsSink implements Sink {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    for (const t of this.#retries) clearTimeout(t);
+    this.#retries.clear();
     await this.#locked(async () => {
-      for (const b of [...this.#buckets.values()]) await this.#close(b);
+      for (const b of [...this.#buckets.values()]) {
+        await this.#close(b).catch((err: unknown) =>
+          this.#logger.warn('closing an HDFS sink file failed', { sink: this.name, err: String(err) }),
+        );
+      }
     });
     this.counters.stop();
   }
@@ -310,33 +492,39 @@ export class HdfsSink implements Sink {
 
   async #write(events: readonly FlumeEvent[]): Promise<void> {
     const o = this.#options;
-    const touched = new Set<Bucket>();
+    const byBucket = new Map<Bucket, FlumeEvent[]>();
     for (const e of events) {
       const dir = escapePath(o.path, e.headers, o.escape);
       const prefix = escapePath(o.filePrefix, e.headers, o.escape);
-      const key = join(dir, prefix);
+      const key = this.#fs.join(dir, prefix);
       let bucket = this.#buckets.get(key);
       if (bucket === undefined) bucket = await this.#open(key, dir, prefix);
-      const bytes = this.#encode(bucket, e);
-      bucket.pending.push(bytes);
-      bucket.events++;
-      bucket.bytes += bytes.length;
-      touched.add(bucket);
+      const list = byBucket.get(bucket);
+      if (list) list.push(e);
+      else byBucket.set(bucket, [e]);
     }
     const now = this.#now();
-    for (const b of touched) {
-      let data = Buffer.concat(b.pending);
-      b.pending = [];
+    for (const [b, list] of byBucket) {
+      const encoded = this.#encode(b, list);
+      let data = Buffer.concat([...b.pending, encoded]);
       // One gzip member per batch: a file of concatenated members is a valid gzip stream, and each
-      // synced batch is complete on its own.
+      // stored batch is complete on its own.
       if (o.fileType === 'CompressedStream') data = gzipSync(data);
       try {
-        await b.fh.write(data);
-        await b.fh.datasync();
+        if (b.file === null) {
+          b.file = await this.#fs.create(b.inUsePath, data);
+          this.counters.add('ConnectionCreatedCount');
+          this.#logger.info('creating', { sink: this.name, file: b.inUsePath });
+        } else await b.file.append(data);
       } catch (err) {
         this.counters.add('EventWriteFail');
+        if (b.file === null) this.counters.add('ConnectionFailedCount');
         throw err;
       }
+      b.pending = [];
+      b.events += list.length;
+      // Flume's rollSize counts event bodies, not the bytes the serializer wrote.
+      for (const e of list) b.bytes += e.body.length;
       b.lastWrite = now;
       if ((o.rollCount > 0 && b.events >= o.rollCount) || (o.rollSize > 0 && b.bytes >= o.rollSize)) {
         await this.#close(b);
@@ -344,12 +532,17 @@ export class HdfsSink implements Sink {
     }
   }
 
-  #encode(b: Bucket, e: FlumeEvent): Buffer {
+  #encode(b: Bucket, events: readonly FlumeEvent[]): Buffer {
     if (b.seq !== null) {
-      const ts = Number(e.headers.timestamp);
-      return b.seq.record(Number.isSafeInteger(ts) ? ts : this.#now(), e.body);
+      const seq = b.seq;
+      return Buffer.concat(
+        events.map((e) => {
+          const ts = Number(e.headers.timestamp);
+          return seq.record(Number.isSafeInteger(ts) ? ts : this.#now(), e.body);
+        }),
+      );
     }
-    return serializeText(e, this.#options.serializer === 'header_and_text', this.#options.appendNewline);
+    return b.serializer!.encode(events);
   }
 
   async #open(key: string, dir: string, prefix: string): Promise<Bucket> {
@@ -359,46 +552,73 @@ export class HdfsSink implements Sink {
       const oldest = [...this.#buckets.values()].reduce((a, b) => (b.lastWrite < a.lastWrite ? b : a));
       await this.#close(oldest);
     }
-    mkdirSync(dir, { recursive: true });
+    await this.#fs.mkdirs(dir);
     this.#counter = Math.max(this.#counter + 1, this.#now());
-    const ext = o.fileType === 'CompressedStream' ? '.gz' : '';
+    // Flume appends the codec's extension only when there is no hdfs.fileSuffix.
+    const ext = o.fileSuffix === '' && o.fileType === 'CompressedStream' ? '.gz' : '';
     const name = `${prefix}.${this.#counter}${o.fileSuffix}${ext}`;
-    const inUsePath = join(dir, `${o.inUsePrefix}${name}${o.inUseSuffix}`);
-    const fh = await open(inUsePath, 'wx');
-    this.counters.add('ConnectionCreatedCount');
     const seq = o.fileType === 'SequenceFile' ? new SequenceFileEncoder(o.writeFormat) : null;
+    const serializer = seq === null ? o.serializer() : null;
     const now = this.#now();
     const bucket: Bucket = {
       key,
-      inUsePath,
-      finalPath: join(dir, name),
-      fh,
+      inUsePath: this.#fs.join(dir, `${o.inUsePrefix}${name}${o.inUseSuffix}`),
+      finalPath: this.#fs.join(dir, name),
+      file: null,
       seq,
+      serializer,
       opened: now,
       lastWrite: now,
       events: 0,
       bytes: 0,
-      pending: seq === null ? [] : [seq.header()],
+      pending: [seq !== null ? seq.header() : serializer!.header()],
     };
     this.#buckets.set(key, bucket);
-    this.#logger.info('creating', { sink: this.name, file: inUsePath });
     return bucket;
   }
 
   async #close(b: Bucket): Promise<void> {
     this.#buckets.delete(b.key);
+    const file = b.file;
+    if (file === null) return;
     try {
-      if (b.pending.length > 0) {
-        await b.fh.write(Buffer.concat(b.pending));
-        await b.fh.datasync();
+      const trailer = b.serializer?.trailer() ?? Buffer.alloc(0);
+      if (trailer.length > 0) {
+        await file.append(this.#options.fileType === 'CompressedStream' ? gzipSync(trailer) : trailer);
       }
-      await b.fh.close();
-      if (b.inUsePath !== b.finalPath) await rename(b.inUsePath, b.finalPath);
+      await file.close();
       this.counters.add('ConnectionClosedCount');
-      this.#logger.info('renaming', { sink: this.name, from: b.inUsePath, to: b.finalPath });
     } catch (err) {
       this.counters.add('ConnectionFailedCount');
       throw err;
+    }
+    await this.#rename(b, 1);
+  }
+
+  /** Renames the closed file; a failure is retried every hdfs.retryInterval, hdfs.closeTries times (0 = forever). */
+  async #rename(b: Bucket, attempt: number): Promise<void> {
+    if (b.inUsePath === b.finalPath) return;
+    try {
+      await this.#fs.rename(b.inUsePath, b.finalPath);
+      this.#logger.info('renaming', { sink: this.name, from: b.inUsePath, to: b.finalPath });
+    } catch (err) {
+      this.counters.add('ConnectionFailedCount');
+      const o = this.#options;
+      const more = o.closeTries === 0 || attempt < o.closeTries;
+      this.#logger.warn('renaming an HDFS sink file failed', {
+        sink: this.name,
+        file: b.inUsePath,
+        attempt,
+        retry: more,
+        err: String(err),
+      });
+      if (!more) return;
+      const t = setTimeout(() => {
+        this.#retries.delete(t);
+        this.#rename(b, attempt + 1).catch(() => {});
+      }, o.retryIntervalS * 1000);
+      t.unref();
+      this.#retries.add(t);
     }
   }
 

@@ -45,9 +45,12 @@ import { KafkaSink, kafkaSinkOptions } from '../sinks/kafka-sink.ts';
 import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
 import { LoggerSink } from '../sinks/logger-sink.ts';
 import { NullSink } from '../sinks/null-sink.ts';
+import { ExecSource, execSourceOptions } from '../sources/exec-source.ts';
 import { KafkaSource, kafkaSourceOptions } from '../sources/kafka-source.ts';
 import { NetcatSource } from '../sources/netcat-source.ts';
 import { SequenceGeneratorSource } from '../sources/sequence-generator-source.ts';
+import { SpoolDirSource, spoolDirSourceOptions } from '../sources/spooldir-source.ts';
+import { TaildirSource, taildirSourceOptions } from '../sources/taildir-source.ts';
 import { Runner } from './runner.ts';
 
 export interface AgentOptions {
@@ -225,6 +228,12 @@ function buildSource(c: SourceConfig, logger: Logger): Source {
         },
         logger,
       );
+    case 'exec':
+      return new ExecSource(c.name, execSourceOptions(s), logger);
+    case 'spooldir':
+      return new SpoolDirSource(c.name, spoolDirSourceOptions(s), logger);
+    case 'taildir':
+      return new TaildirSource(c.name, taildirSourceOptions(s), logger);
     case 'netcat':
       return new NetcatSource(
         c.name,

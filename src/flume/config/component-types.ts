@@ -27,9 +27,12 @@ import { kafkaSinkConfig } from '../sinks/kafka-sink.ts';
 import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
 import { loggerSinkConfig } from '../sinks/logger-sink.ts';
 import { nullSinkConfig } from '../sinks/null-sink.ts';
+import { execSourceConfig } from '../sources/exec-source.ts';
 import { kafkaSourceConfig } from '../sources/kafka-source.ts';
 import { netcatSourceConfig } from '../sources/netcat-source.ts';
 import { seqSourceConfig } from '../sources/sequence-generator-source.ts';
+import { spoolDirSourceConfig } from '../sources/spooldir-source.ts';
+import { taildirSourceConfig } from '../sources/taildir-source.ts';
 
 /**
  * Every component type Flume 1.11 knows, by kind: its alias (matched case-insensitively, as
@@ -67,16 +70,16 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
   source: [
     t('seq', `${o}source.SequenceGeneratorSource`, seqSourceConfig),
     t('netcat', `${o}source.NetcatSource`, netcatSourceConfig),
-    t('exec', `${o}source.ExecSource`),
+    t('exec', `${o}source.ExecSource`, execSourceConfig),
     t('avro', `${o}source.AvroSource`),
     t('syslogtcp', `${o}source.SyslogTcpSource`),
     t('multiport_syslogtcp', `${o}source.MultiportSyslogTCPSource`),
     t('syslogudp', `${o}source.SyslogUDPSource`),
-    t('spooldir', `${o}source.SpoolDirectorySource`),
+    t('spooldir', `${o}source.SpoolDirectorySource`, spoolDirSourceConfig),
     t('http', `${o}source.http.HTTPSource`),
     t('thrift', `${o}source.ThriftSource`),
     t('jms', `${o}source.jms.JMSSource`),
-    t('taildir', `${o}source.taildir.TaildirSource`),
+    t('taildir', `${o}source.taildir.TaildirSource`, taildirSourceConfig),
     t('netcatudp', `${o}source.NetcatUdpSource`),
     t(`${o}source.kafka.KafkaSource`, `${o}source.kafka.KafkaSource`, kafkaSourceConfig),
     t(`${o}source.twitter.TwitterSource`, `${o}source.twitter.TwitterSource`),

@@ -8,6 +8,7 @@ import type { Sink } from '../api/sink.ts';
 import type { SinkProcessor } from '../api/sink-processor.ts';
 import type { Source } from '../api/source.ts';
 import { FileChannel, fileChannelOptions } from '../channels/file-channel.ts';
+import { KafkaChannel, kafkaChannelOptions } from '../channels/kafka-channel.ts';
 import { MemoryChannel } from '../channels/memory-channel.ts';
 import type {
   AgentConfig,
@@ -201,6 +202,9 @@ export class Agent {
 
 function buildChannel(c: ChannelConfig, options: AgentOptions): Channel {
   const s = c.settings;
+  if (c.type === 'org.apache.flume.channel.kafka.KafkaChannel') {
+    return new KafkaChannel(c.name, kafkaChannelOptions(s), options.logger);
+  }
   if (c.type === 'file') {
     return new FileChannel(c.name, fileChannelOptions(s, options.channelKeepAliveMs, options.logger));
   }

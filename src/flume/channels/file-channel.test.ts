@@ -77,8 +77,14 @@ channelContract('file', {
 });
 
 describe('FileChannel', () => {
-  it('config: Flume defaults, and encryption keys refused naming the key', () => {
-    const v = fileChannelConfig.parse([{ source: 't', entries: [] }]).values;
+  it('config: Flume defaults, encryption keys and a missing backup dir refused naming the key', () => {
+    const parse = (entries: [string, string][]) =>
+      fileChannelConfig.parse([
+        { source: 't', entries: entries.map(([key, value], i) => ({ key, value, line: i + 1 })) },
+      ]).values as Record<string, unknown>;
+    const v = parse([]);
+    assert.equal(v.checkpointDir, '~/.flume/file-channel/checkpoint');
+    assert.equal(v.useDualCheckpoints, false);
     assert.equal(v.capacity, 1000000);
     assert.equal(v.transactionCapacity, 10000);
     assert.equal(v.checkpointInterval, 30000);
@@ -87,12 +93,31 @@ describe('FileChannel', () => {
     assert.equal(v['keep-alive'], 3);
     assert.equal(v.checkpointOnClose, true);
     assert.deepEqual(v.dataDirs, ['~/.flume/file-channel/data']);
+    assert.equal(
+      parse([
+        ['use-fast-replay', 'true'],
+        ['fsyncPerTransaction', 'false'],
+      ])['use-fast-replay'],
+      true,
+    );
+    for (const key of ['encryption.activeKey', 'encryption.keyProvider.keys.key-0.passwordFile']) {
+      assert.throws(
+        () => parse([[key, 'x']]),
+        (err: Error) => err.message.includes(key) && err.message.includes('not supported'),
+      );
+    }
+    assert.throws(() => parse([['useDualCheckpoints', 'true']]), /backupCheckpointDir/);
+    assert.throws(() => parse([['capacity', '0']]), /capacity/);
     assert.throws(
-      () =>
-        fileChannelConfig.parse([
-          { source: 't', entries: [{ key: 'encryption.activeKey', value: 'key-0', line: 1 }] },
-        ]),
-      /encryption\.activeKey[\s\S]*not supported/,
+      () => parse([['capacity', '100']]),
+      /transactionCapacity[\s\S]*at most the channel's capacity \(100\)/,
+    );
+    assert.equal(
+      parse([
+        ['capacity', '100'],
+        ['transactionCapacity', '100'],
+      ]).capacity,
+      100,
     );
   });
 
@@ -164,6 +189,23 @@ describe('FileChannel', () => {
     const c3 = await openChannel(root, dual);
     assert.deepEqual(await take(c3, 5), ['x', 'y'], 'full replay');
     await c3.stop();
+  });
+
+  it('a full replay skips commits whose put records were in deleted log files', async () => {
+    const root = await tempRoot();
+    const c = await openChannel(root, { maxFileSize: 1 }); // 1 MiB files, 512 KiB records
+    const big = 'w'.repeat(200_000); // with its header copy, ~400 KiB: one record each
+    await put(c, `${big}1`, `${big}2`, `${big}3`, `${big}4`); // puts span two files, commit in the second
+    await put(c, 'small');
+    assert.equal((await take(c, 4)).length, 4);
+    await c.checkpoint();
+    const logs = (await readdir(join(root, 'data0'))).filter((f) => f.endsWith('.log'));
+    assert.ok(!logs.includes('wal-00000000000000000001.log'), `first file deleted: ${logs.join(' ')}`);
+    await c.stop();
+    await writeFile(join(root, 'cp', 'checkpoint'), 'garbage');
+    const c2 = await openChannel(root);
+    assert.deepEqual(await take(c2, 5), ['small']);
+    await c2.stop();
   });
 
   it('deletes log files no checkpointed event needs', async () => {

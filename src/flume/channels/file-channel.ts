@@ -2,12 +2,13 @@ import { mkdir, open, readFile, rename, statfs, unlink, writeFile } from 'node:f
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { assert, DecodeError } from '../../base/index.ts';
-import { atLeast, defineConfig, nonEmptyList, nonEmptyString, type Validator } from '../../config/index.ts';
+import { atLeast, defineConfig, nonEmptyList, nonEmptyString } from '../../config/index.ts';
 import { WalCorruptError, WriteAheadLog } from '../../storage/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { type Channel, ChannelException, ChannelFullException, type Transaction } from '../api/channel.ts';
 import { CHANNEL_COUNTERS, CounterGroup } from '../api/counter-group.ts';
 import type { FlumeEvent } from '../api/event.ts';
+import { extendedConfig } from '../config/extended-config.ts';
 import {
   type Checkpoint,
   COMMIT,
@@ -21,20 +22,7 @@ import {
   pointerKey,
 } from './file-channel-format.ts';
 
-const refuseEncryption: Validator<string> = {
-  expected: 'no value: encryption is not supported by Sluice’s file channel (remove the encryption.* keys)',
-  test: () => false,
-};
-const encryptionKey = {
-  type: 'string',
-  default: null,
-  validator: refuseEncryption,
-  importance: 'low',
-  doc: 'Not supported: any value fails startup.',
-} as const;
-
-/** Flume 1.11 FileChannel keys and defaults. */
-export const fileChannelConfig = defineConfig({
+const fixedKeys = defineConfig({
   checkpointDir: {
     type: 'string',
     default: '~/.flume/file-channel/checkpoint',
@@ -121,12 +109,59 @@ export const fileChannelConfig = defineConfig({
     importance: 'low',
     doc: 'Write a checkpoint on stop, so the next start replays little.',
   },
-  'encryption.activeKey': encryptionKey,
-  'encryption.cipherProvider': encryptionKey,
-  'encryption.keyProvider': encryptionKey,
-  'encryption.keyProvider.keyStoreFile': encryptionKey,
-  'encryption.keyProvider.keyStorePasswordFile': encryptionKey,
-  'encryption.keyProvider.keys': encryptionKey,
+  fsyncPerTransaction: {
+    type: 'boolean',
+    default: true,
+    importance: 'low',
+    doc: 'Accepted (undocumented Flume key); Sluice always syncs before a commit resolves.',
+  },
+  fsyncInterval: {
+    type: 'int',
+    default: 5,
+    validator: atLeast(1),
+    importance: 'low',
+    doc: 'Accepted (undocumented Flume key, seconds); not used.',
+  },
+  compressBackupCheckpoint: {
+    type: 'boolean',
+    default: false,
+    importance: 'low',
+    doc: 'Accepted (undocumented Flume key); the backup checkpoint is a plain copy.',
+  },
+});
+
+const ENCRYPTION = 'encryption.';
+
+/** Flume 1.11 FileChannel keys and defaults; every `encryption.*` key fails startup. */
+export const fileChannelConfig = extendedConfig({
+  fixed: fixedKeys,
+  prefixes: [ENCRYPTION],
+  familyRows: [
+    {
+      key: `${ENCRYPTION}*`,
+      type: 'string',
+      default: '',
+      validValues: 'none',
+      importance: 'low',
+      doc: 'Not supported: any encryption key fails startup.',
+    },
+  ],
+  finish(parsed, families, fail) {
+    for (const e of families.values()) {
+      fail(
+        e,
+        "no such key: encryption is not supported by Sluice's file channel (remove every encryption.* key)",
+      );
+    }
+    const v = parsed.values;
+    if (v.transactionCapacity > v.capacity) {
+      fail('transactionCapacity', `at most the channel's capacity (${v.capacity})`);
+    }
+    if (v.useDualCheckpoints && v.backupCheckpointDir === null) {
+      fail('useDualCheckpoints', 'backupCheckpointDir to be set when useDualCheckpoints is true');
+    }
+    return {};
+  },
 });
 
 export interface FileChannelOptions {
@@ -722,8 +757,12 @@ export class FileChannel implements Channel {
       for (const t of k.takes) live.delete(pointerKey(t));
       for (const seq of k.putSeqs) {
         const events = puts.get(`${k.dir}:${seq}`);
-        if (!events)
+        if (!events) {
+          // A full replay meets commits whose puts were in deleted files: every such event was
+          // taken before a checkpoint let its file go.
+          if (c === null && seq < this.#wals[k.dir]!.firstSeq) continue;
           throw new RecoveryMismatch(`commit ${k.order} names log record ${k.dir}:${seq}, not in the log`);
+        }
         events.forEach((event, index) => {
           const ptr = { dir: k.dir, seq, index };
           live.set(pointerKey(ptr), { ptr, event, n: 0 });

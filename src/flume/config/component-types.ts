@@ -6,6 +6,7 @@ import {
   type ParseOptions,
 } from '../../config/index.ts';
 import { fileChannelConfig } from '../channels/file-channel.ts';
+import { kafkaChannelConfig } from '../channels/kafka-channel.ts';
 import { memoryChannelConfig } from '../channels/memory-channel.ts';
 import {
   hostInterceptorConfig,
@@ -93,7 +94,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('file', `${o}channel.file.FileChannel`, fileChannelConfig),
     t('jdbc', `${o}channel.jdbc.JdbcChannel`),
     t('spillablememory', `${o}channel.SpillableMemoryChannel`),
-    t(`${o}channel.kafka.KafkaChannel`, `${o}channel.kafka.KafkaChannel`),
+    t(`${o}channel.kafka.KafkaChannel`, `${o}channel.kafka.KafkaChannel`, kafkaChannelConfig),
     t(`${o}channel.PseudoTxnMemoryChannel`, `${o}channel.PseudoTxnMemoryChannel`),
   ],
   sink: [

@@ -1,13 +1,29 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
-import { atLeast, defineConfig, nonEmptyString, oneOf } from '../../config/index.ts';
+import { atLeast, defineConfig } from '../../config/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { ChannelProcessor } from '../api/channel-processor.ts';
 import { CounterGroup, SOURCE_COUNTERS } from '../api/counter-group.ts';
 import type { FlumeEvent } from '../api/event.ts';
 import type { EventDrivenSource } from '../api/source.ts';
+import { extendedConfig } from '../config/extended-config.ts';
+import { compileJavaFullMatch } from '../interceptors/java-regex.ts';
+import { javaRegexSetting } from '../interceptors/remove-header-interceptor.ts';
+import { decodeAvroFlumeEvent } from '../kafka/flume-event-format.ts';
+import {
+  bootstrapBrokers,
+  CONSUMER_PREFIX,
+  clientFamilyRows,
+  clientOptionsFrom,
+  headersFromRecord,
+} from '../kafka/kafka-client-config.ts';
 
-/** Flume 1.11 KafkaSource (`org.apache.flume.source.kafka.KafkaSource`) keys and defaults. */
-export const kafkaSourceConfig = defineConfig({
+const GROUP_ID = 'kafka.consumer.group.id';
+const OFFSET_RESET = 'kafka.consumer.auto.offset.reset';
+
+/** The header the source sets (when absent) to `<topic>-<partition>-<offset>`: a stable event id. */
+export const EVENT_ID_HEADER = 'sluice.eventId';
+
+const fixedKeys = defineConfig({
   'kafka.bootstrap.servers': {
     type: 'list',
     importance: 'high',
@@ -15,32 +31,15 @@ export const kafkaSourceConfig = defineConfig({
   },
   'kafka.topics': {
     type: 'list',
+    default: null,
     importance: 'high',
-    doc: 'Topics to read (comma-separated).',
+    doc: 'Topics to read (comma-separated); this or kafka.topics.regex.',
   },
   'kafka.topics.regex': {
     type: 'string',
     default: null,
-    validator: {
-      expected: 'absent (kafka.topics.regex is not implemented yet; list the topics in kafka.topics)',
-      test: () => false,
-    },
-    importance: 'low',
-    doc: 'Not implemented yet: list the topics in kafka.topics.',
-  },
-  'kafka.consumer.group.id': {
-    type: 'string',
-    default: 'flume',
-    validator: nonEmptyString(),
     importance: 'high',
-    doc: 'Consumer group; offsets are committed for it after each channel commit.',
-  },
-  'kafka.consumer.auto.offset.reset': {
-    type: 'string',
-    default: 'earliest',
-    validator: oneOf(['earliest', 'latest']),
-    importance: 'medium',
-    doc: 'Where a group without committed offsets starts.',
+    doc: 'Java regex: every topic whose whole name matches is read (overrides kafka.topics).',
   },
   batchSize: {
     type: 'int',
@@ -73,9 +72,8 @@ export const kafkaSourceConfig = defineConfig({
   useFlumeEventFormat: {
     type: 'boolean',
     default: false,
-    validator: { expected: 'false (Avro-wrapped Flume events are not implemented yet)', test: (v) => !v },
     importance: 'low',
-    doc: 'Records are Avro-wrapped Flume events (not implemented yet).',
+    doc: 'Records are Avro AvroFlumeEvent datums (headers and body), as the Kafka sink writes with the same key.',
   },
   setTopicHeader: {
     type: 'boolean',
@@ -84,39 +82,131 @@ export const kafkaSourceConfig = defineConfig({
     doc: 'Put the record topic in topicHeader.',
   },
   topicHeader: { type: 'string', default: 'topic', importance: 'low', doc: 'Header for the topic.' },
+  timestampHeader: {
+    type: 'string',
+    default: null,
+    importance: 'low',
+    doc: 'Header that receives the record timestamp.',
+  },
   migrateZookeeperOffsets: {
     type: 'boolean',
     default: true,
     importance: 'low',
-    doc: 'Accepted and ignored (no ZooKeeper offsets to migrate).',
+    doc: 'Accepted and ignored with a warning (no ZooKeeper offsets to migrate).',
+  },
+  'sluice.eventIdHeader': {
+    type: 'string',
+    default: EVENT_ID_HEADER,
+    importance: 'low',
+    doc: 'Header set (when absent) to topic-partition-offset, the id the exactly-once Kafka sink uses; empty: none.',
+  },
+});
+
+/** Flume 1.11 KafkaSource (`org.apache.flume.source.kafka.KafkaSource`) keys and defaults. */
+export const kafkaSourceConfig = extendedConfig({
+  fixed: fixedKeys,
+  prefixes: [CONSUMER_PREFIX, 'header.'],
+  familyRows: [
+    {
+      key: GROUP_ID,
+      type: 'string',
+      default: 'flume',
+      validValues: '',
+      importance: 'high',
+      doc: 'Consumer group; offsets are committed for it after each channel commit.',
+    },
+    {
+      key: OFFSET_RESET,
+      type: 'string',
+      default: 'earliest',
+      validValues: 'earliest, latest, none',
+      importance: 'medium',
+      doc: 'Where a group without committed offsets starts (Flume sets earliest; none = fail).',
+    },
+    {
+      key: 'header.<NAME>',
+      type: 'string',
+      default: '',
+      validValues: '',
+      importance: 'low',
+      doc: 'Record header NAME becomes the event header given as value.',
+    },
+    ...clientFamilyRows('consumer'),
+  ],
+  finish(parsed, families, fail, unknown) {
+    const v = parsed.values;
+    let topicsRegex: RegExp | null = null;
+    if (v['kafka.topics.regex'] !== null) {
+      topicsRegex =
+        javaRegexSetting(v['kafka.topics.regex'], 'kafka.topics.regex', fail, compileJavaFullMatch)?.regex ??
+        null;
+    } else if (v['kafka.topics'] === null || v['kafka.topics'].length === 0) {
+      fail('kafka.topics', 'a list of topics (or kafka.topics.regex)');
+    }
+    let groupId = 'flume';
+    const g = families.get(GROUP_ID);
+    if (g !== undefined) {
+      if (g.value.trim() === '') fail(g, 'a group id');
+      else groupId = g.value.trim();
+    }
+    let autoOffsetReset = 'earliest';
+    const r = families.get(OFFSET_RESET);
+    if (r !== undefined) {
+      const value = r.value.trim();
+      if (['earliest', 'latest', 'none'].includes(value)) autoOffsetReset = value;
+      else fail(r, 'earliest, latest or none');
+    }
+    const headerMap: Record<string, string> = {};
+    for (const [key, entry] of families) {
+      if (!key.startsWith('header.')) continue;
+      if (entry.value.trim() === '') fail(entry, 'an event header name');
+      else headerMap[key.slice('header.'.length)] = entry.value.trim();
+    }
+    const client = clientOptionsFrom('consumer', families, new Set([GROUP_ID, OFFSET_RESET]), fail, unknown);
+    return { topicsRegex, groupId, autoOffsetReset, headerMap, client };
   },
 });
 
 export interface KafkaSourceOptions {
   readonly bootstrapServers: readonly string[];
   readonly topics: readonly string[];
+  readonly topicsRegex: RegExp | null;
   readonly groupId: string;
-  readonly autoOffsetReset: 'earliest' | 'latest';
+  readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
   readonly batchSize: number;
   readonly batchDurationMs: number;
   readonly backoffSleepIncrementMs: number;
   readonly maxBackoffSleepMs: number;
+  readonly useFlumeEventFormat: boolean;
   readonly setTopicHeader: boolean;
   readonly topicHeader: string;
+  readonly timestampHeader: string | null;
+  /** Record header → event header. */
+  readonly headerMap: Readonly<Record<string, string>>;
+  readonly migrateZookeeperOffsets: boolean;
+  readonly eventIdHeader: string;
+  readonly client: Readonly<Record<string, unknown>>;
 }
 
 export function kafkaSourceOptions(s: Readonly<Record<string, unknown>>): KafkaSourceOptions {
   return {
-    bootstrapServers: s['kafka.bootstrap.servers'] as string[],
-    topics: s['kafka.topics'] as string[],
-    groupId: s['kafka.consumer.group.id'] as string,
-    autoOffsetReset: s['kafka.consumer.auto.offset.reset'] as 'earliest' | 'latest',
+    bootstrapServers: bootstrapBrokers(s['kafka.bootstrap.servers'] as string[]),
+    topics: (s['kafka.topics'] as string[] | null) ?? [],
+    topicsRegex: (s.topicsRegex as RegExp | null | undefined) ?? null,
+    groupId: (s.groupId as string | undefined) ?? 'flume',
+    autoOffsetReset: (s.autoOffsetReset as KafkaSourceOptions['autoOffsetReset'] | undefined) ?? 'earliest',
     batchSize: s.batchSize as number,
     batchDurationMs: s.batchDurationMillis as number,
     backoffSleepIncrementMs: s.backoffSleepIncrement as number,
     maxBackoffSleepMs: s.maxBackoffSleep as number,
+    useFlumeEventFormat: s.useFlumeEventFormat as boolean,
     setTopicHeader: s.setTopicHeader as boolean,
     topicHeader: s.topicHeader as string,
+    timestampHeader: s.timestampHeader as string | null,
+    headerMap: (s.headerMap as Record<string, string> | undefined) ?? {},
+    migrateZookeeperOffsets: s.migrateZookeeperOffsets as boolean,
+    eventIdHeader: (s['sluice.eventIdHeader'] as string | undefined) ?? EVENT_ID_HEADER,
+    client: (s.client as Record<string, unknown> | undefined) ?? {},
   };
 }
 
@@ -158,19 +248,42 @@ export class KafkaSource implements EventDrivenSource {
   async start(processor: ChannelProcessor): Promise<void> {
     this.counters.start();
     const o = this.#options;
-    const { Consumer } = await import('@platformatic/kafka');
+    if (o.migrateZookeeperOffsets) {
+      this.#logger.warn(
+        'kafka source: migrateZookeeperOffsets is ignored (Sluice keeps offsets only in Kafka)',
+        {
+          source: this.name,
+        },
+      );
+    }
+    const { Admin, Consumer } = await import('@platformatic/kafka');
+    let topics = [...o.topics];
+    if (o.topicsRegex !== null) {
+      // Resolved once at start: topics created later are not picked up until the agent restarts.
+      const admin = new Admin({
+        clientId: `flume-${this.name}-topics`,
+        bootstrapBrokers: [...o.bootstrapServers],
+      });
+      try {
+        topics = (await admin.listTopics()).filter((t) => o.topicsRegex!.test(t)).sort();
+      } finally {
+        await admin.close().catch(() => {});
+      }
+      if (topics.length === 0) throw new Error(`no topic matches kafka.topics.regex ${o.topicsRegex.source}`);
+    }
     const consumer = new Consumer({
       clientId: `flume-${this.name}`,
+      maxWaitTime: Math.min(o.batchDurationMs, 500),
+      ...o.client,
       bootstrapBrokers: [...o.bootstrapServers],
       groupId: o.groupId,
       autocommit: false,
-      maxWaitTime: Math.min(o.batchDurationMs, 500),
     });
     this.#consumer = consumer;
     const stream = await consumer.consume({
-      topics: [...o.topics],
+      topics,
       mode: 'committed',
-      fallbackMode: o.autoOffsetReset,
+      fallbackMode: o.autoOffsetReset === 'none' ? 'fail' : o.autoOffsetReset,
       autocommit: false,
     });
     this.#stream = stream;
@@ -206,16 +319,12 @@ export class KafkaSource implements EventDrivenSource {
   async #deliver(batch: Message[], processor: ChannelProcessor): Promise<void> {
     const o = this.#options;
     const now = String(Date.now());
-    const events: FlumeEvent[] = batch.map((m) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of m.headers) headers[k.toString()] = v.toString();
-      headers.timestamp ??= m.timestamp > 0n ? String(m.timestamp) : now;
-      if (o.setTopicHeader) headers[o.topicHeader] = m.topic;
-      headers.partition = String(m.partition);
-      headers.offset = String(m.offset);
-      if (m.key !== undefined && m.key !== null && m.key.length > 0) headers.key = m.key.toString();
-      return { headers, body: m.value ?? Buffer.alloc(0) };
-    });
+    const events: FlumeEvent[] = [];
+    for (const m of batch) {
+      const e = this.#toEvent(m, now);
+      if (e === null) this.counters.add('EventReadFail');
+      else events.push(e);
+    }
     for (let attempt = 0; ; attempt++) {
       this.counters.add('AppendBatchReceivedCount');
       try {
@@ -253,6 +362,52 @@ export class KafkaSource implements EventDrivenSource {
         err: String(err),
       });
     }
+  }
+
+  /**
+   * A record as a Flume event. Headers as Flume 1.11 sets them, each only when not already set:
+   * `timestamp` (the receive time), the topic in topicHeader, `partition`, `offset`, `key`,
+   * timestampHeader (the record's timestamp), record headers renamed by header.NAME; plus
+   * Sluice's event id (`<topic>-<partition>-<offset>`, stable when the record is read again).
+   * With useFlumeEventFormat the value is an AvroFlumeEvent whose headers come first; a value
+   * that is not one is counted (EventReadFail) and skipped rather than stalling the partition.
+   */
+  #toEvent(m: Message, now: string): FlumeEvent | null {
+    const o = this.#options;
+    let headers: Record<string, string> = {};
+    let body = m.value ?? Buffer.alloc(0);
+    if (o.useFlumeEventFormat) {
+      try {
+        const decoded = decodeAvroFlumeEvent(body);
+        headers = decoded.headers;
+        body = decoded.body;
+      } catch (err) {
+        this.#logger.warn('kafka source: record is not an AvroFlumeEvent; skipped', {
+          source: this.name,
+          topic: m.topic,
+          partition: m.partition,
+          offset: String(m.offset),
+          err: String(err),
+        });
+        return null;
+      }
+    }
+    const recordHeaders = headersFromRecord([...m.headers].map(([k, v]) => [k, v] as [Buffer, Buffer]));
+    const mapped = Object.entries(o.headerMap);
+    if (mapped.length > 0) {
+      for (const [from, to] of mapped)
+        if (recordHeaders[from] !== undefined) headers[to] ??= recordHeaders[from];
+    } else {
+      for (const [k, v] of Object.entries(recordHeaders)) headers[k] ??= v;
+    }
+    headers.timestamp ??= now;
+    if (o.setTopicHeader) headers[o.topicHeader] ??= m.topic;
+    headers.partition ??= String(m.partition);
+    headers.offset ??= String(m.offset);
+    if (m.key !== undefined && m.key !== null && m.key.length > 0) headers.key ??= m.key.toString();
+    if (o.timestampHeader !== null && m.timestamp > 0n) headers[o.timestampHeader] = String(m.timestamp);
+    if (o.eventIdHeader !== '') headers[o.eventIdHeader] ??= `${m.topic}-${m.partition}-${m.offset}`;
+    return { headers, body };
   }
 
   async stop(): Promise<void> {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
+import { metricsWhen } from '../support/flume-metrics.ts';
 import { startSluice } from '../support/sluice-process.ts';
 import { freePort } from '../support/zookeeper-servers.ts';
 import { crashChannel } from './file-channel-crash.child.ts';
@@ -176,5 +177,88 @@ describe('sluice agent with a file channel', () => {
       assert.equal(await agent2.stop(), 0, agent2.stderr().slice(-2000));
     }
     assert.ok(existsSync(join(base, 'cp', 'checkpoint')), 'checkpoint written on close');
+  });
+});
+
+describe('sluice agent: seq → file channel → null sink', () => {
+  it('a restarted agent delivers exactly the events the killed one left in the channel', {
+    timeout: 60_000,
+  }, async () => {
+    const base = join(root, 'seq');
+    mkdirSync(base, { recursive: true });
+    const channel = [
+      'a1.channels.c1.type = file',
+      `a1.channels.c1.checkpointDir = ${join(base, 'cp')}`,
+      `a1.channels.c1.dataDirs = ${join(base, 'd1')}`,
+      'a1.channels.c1.minimumRequiredSpace = 0',
+      'a1.channels.c1.transactionCapacity = 100',
+    ];
+    const first = join(base, 'first.properties');
+    const second = join(base, 'second.properties');
+    // The first agent's sink drains another channel: c1 only fills.
+    writeFileSync(
+      first,
+      [
+        'a1.sources = r1',
+        'a1.sinks = k1',
+        'a1.channels = c1 c2',
+        'a1.sources.r1.type = seq',
+        'a1.sources.r1.totalEvents = 300',
+        'a1.sources.r1.batchSize = 7',
+        'a1.sources.r1.channels = c1',
+        'a1.sinks.k1.type = null',
+        'a1.sinks.k1.channel = c2',
+        'a1.channels.c2.type = memory',
+        ...channel,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      second,
+      [
+        'a1.sinks = k1',
+        'a1.channels = c1',
+        'a1.sinks.k1.type = null',
+        'a1.sinks.k1.channel = c1',
+        ...channel,
+        '',
+      ].join('\n'),
+    );
+    const monitor = (port: number) => ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${port}`];
+    const port1 = await freePort();
+    const agent1 = startSluice(['agent', '-n', 'a1', '-f', first, ...monitor(port1)]);
+    try {
+      const m = await metricsWhen(agent1, port1, (x) => x['CHANNEL.c1']?.EventPutSuccessCount === '300');
+      assert.equal(m['CHANNEL.c1']?.ChannelSize, '300');
+      assert.equal(m['CHANNEL.c1']?.ChannelCapacity, '1000000');
+    } finally {
+      agent1.child.kill('SIGKILL');
+      await agent1.exited;
+    }
+    const port2 = await freePort();
+    const agent2 = startSluice(['agent', '-n', 'a1', '-f', second, ...monitor(port2)]);
+    try {
+      // A duplicate would push the drain count past 300 and this would never hold.
+      const m = await metricsWhen(
+        agent2,
+        port2,
+        (x) => x['SINK.k1']?.EventDrainSuccessCount === '300' && x['CHANNEL.c1']?.ChannelSize === '0',
+      );
+      assert.equal(m['CHANNEL.c1']?.EventTakeSuccessCount, '300');
+      assert.equal(m['CHANNEL.c1']?.EventPutSuccessCount, '0');
+    } finally {
+      assert.equal(await agent2.stop(), 0, agent2.stderr().slice(-2000));
+    }
+    // A third start, where nothing drains c1 and nothing is put: the delivered events stay gone.
+    writeFileSync(first, readFileSync(first, 'utf8').replace('totalEvents = 300', 'totalEvents = 0'));
+    const port3 = await freePort();
+    const agent3 = startSluice(['agent', '-n', 'a1', '-f', first, ...monitor(port3)]);
+    try {
+      await agent3.waitForOutput(() => /agent started/.test(agent3.stderr()));
+      const m = await metricsWhen(agent3, port3, (x) => x['CHANNEL.c1'] !== undefined);
+      assert.equal(m['CHANNEL.c1']?.ChannelSize, '0');
+    } finally {
+      assert.equal(await agent3.stop(), 0, agent3.stderr().slice(-2000));
+    }
   });
 });

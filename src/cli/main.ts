@@ -4,6 +4,7 @@ import { SluiceError } from '../base/index.ts';
 import { ConfigError } from '../config/index.ts';
 import { LOG_LEVELS, type LogLevel } from '../telemetry/index.ts';
 import { registerAgentCommand } from './agent.ts';
+import { registerAvroClientCommand } from './avro-client.ts';
 import { brokerCommand } from './broker.ts';
 import { registerConfigsCommand } from './configs.ts';
 import { registerConsoleConsumerCommand } from './console-consumer.ts';
@@ -121,6 +122,7 @@ function buildProgram(): Command {
   registerZookeeperCommand(program);
   registerZkShellCommand(program);
   registerAgentCommand(program);
+  registerAvroClientCommand(program);
 
   return program;
 }

@@ -10,6 +10,7 @@ export type { Interceptor } from './api/interceptor.ts';
 export type { Sink } from './api/sink.ts';
 export type { SinkProcessor } from './api/sink-processor.ts';
 export type { EventDrivenSource, PollableSource, ProcessStatus, Source } from './api/source.ts';
+export { AVRO_CLIENT_BATCH_SIZE, type AvroClientInput, runAvroClient } from './avro-rpc/avro-client-run.ts';
 export { MemoryChannel } from './channels/memory-channel.ts';
 export { COMPONENT_TYPES, type ComponentKind } from './config/component-types.ts';
 export {

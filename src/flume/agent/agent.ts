@@ -37,6 +37,7 @@ import {
   type MultiplexingOptions,
 } from '../selectors/multiplexing-channel-selector.ts';
 import { ReplicatingChannelSelector } from '../selectors/replicating-channel-selector.ts';
+import { AvroSink, avroSinkOptions } from '../sinks/avro-sink.ts';
 import { DefaultSinkProcessor } from '../sinks/default-sink-processor.ts';
 import { FailoverSinkProcessor } from '../sinks/failover-sink-processor.ts';
 import { FileRollSink, fileRollSinkOptions } from '../sinks/file-roll-sink.ts';
@@ -46,9 +47,12 @@ import { KafkaSink, kafkaSinkOptions } from '../sinks/kafka-sink.ts';
 import { LoadBalancingSinkProcessor } from '../sinks/load-balancing-sink-processor.ts';
 import { LoggerSink } from '../sinks/logger-sink.ts';
 import { NullSink } from '../sinks/null-sink.ts';
+import { AvroSource, avroSourceOptions } from '../sources/avro-source.ts';
 import { ExecSource, execSourceOptions } from '../sources/exec-source.ts';
+import { HttpSource, httpSourceOptions } from '../sources/http-source.ts';
 import { KafkaSource, kafkaSourceOptions } from '../sources/kafka-source.ts';
 import { NetcatSource } from '../sources/netcat-source.ts';
+import { NetcatUdpSource, netcatUdpSourceOptions } from '../sources/netcat-udp-source.ts';
 import { SequenceGeneratorSource } from '../sources/sequence-generator-source.ts';
 import { SpoolDirSource, spoolDirSourceOptions } from '../sources/spooldir-source.ts';
 import { TaildirSource, taildirSourceOptions } from '../sources/taildir-source.ts';
@@ -234,10 +238,16 @@ function buildSource(c: SourceConfig, logger: Logger): Source {
       );
     case 'exec':
       return new ExecSource(c.name, execSourceOptions(s), logger);
+    case 'avro':
+      return new AvroSource(c.name, avroSourceOptions(s), logger);
     case 'spooldir':
       return new SpoolDirSource(c.name, spoolDirSourceOptions(s), logger);
     case 'taildir':
       return new TaildirSource(c.name, taildirSourceOptions(s), logger);
+    case 'http':
+      return new HttpSource(c.name, httpSourceOptions(s), logger);
+    case 'netcatudp':
+      return new NetcatUdpSource(c.name, netcatUdpSourceOptions(s), logger);
     case 'netcat':
       return new NetcatSource(
         c.name,
@@ -264,6 +274,8 @@ function buildSink(c: SinkConfig, channel: Channel, logger: Logger): Sink {
       return new LoggerSink(c.name, channel, { maxBytesToLog: num(s, 'maxBytesToLog') }, logger);
     case 'hdfs':
       return new HdfsSink(c.name, channel, hdfsSinkOptions(s), logger);
+    case 'avro':
+      return new AvroSink(c.name, channel, avroSinkOptions(s), logger);
     case 'file_roll':
       return new FileRollSink(c.name, channel, fileRollSinkOptions(s), logger);
     case 'org.apache.flume.sink.kafka.KafkaSink':

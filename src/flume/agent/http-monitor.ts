@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ListenError } from '../../net/index.ts';
+import { listenOn } from '../../net/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus-exposition.ts';
 
@@ -71,24 +70,13 @@ export class HttpMonitor {
       res.writeHead(404).end();
     });
     server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) =>
-        reject(
-          new ListenError(
-            `flume http monitoring cannot listen on port ${this.#options.port}: ${err.code ?? err.message}`,
-            {
-              cause: err,
-            },
-          ),
-        );
-      server.once('error', onError);
-      server.listen(this.#options.port, this.#options.host ?? '0.0.0.0', () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    const port = await listenOn(
+      server,
+      'flume http monitoring',
+      this.#options.port,
+      this.#options.host ?? '0.0.0.0',
+    );
     this.#server = server;
-    const port = (server.address() as AddressInfo).port;
     logger.info('flume http monitoring listening', { port, path: '/metrics' });
     return { port };
   }

@@ -20,6 +20,7 @@ import { searchReplaceInterceptorConfig } from '../interceptors/search-replace-i
 import { uuidInterceptorConfig } from '../interceptors/uuid-interceptor.ts';
 import { loadBalancingSelectorConfig } from '../selectors/load-balancing-channel-selector.ts';
 import { multiplexingSelectorConfig } from '../selectors/multiplexing-channel-selector.ts';
+import { avroSinkConfig } from '../sinks/avro-sink.ts';
 import { failoverProcessorConfig } from '../sinks/failover-sink-processor.ts';
 import { fileRollSinkConfig } from '../sinks/file-roll-sink.ts';
 import { hdfsSinkConfig } from '../sinks/hdfs-sink.ts';
@@ -28,9 +29,12 @@ import { kafkaSinkConfig } from '../sinks/kafka-sink.ts';
 import { loadBalanceProcessorConfig } from '../sinks/load-balancing-sink-processor.ts';
 import { loggerSinkConfig } from '../sinks/logger-sink.ts';
 import { nullSinkConfig } from '../sinks/null-sink.ts';
+import { avroSourceConfig } from '../sources/avro-source.ts';
 import { execSourceConfig } from '../sources/exec-source.ts';
+import { httpSourceConfig } from '../sources/http-source.ts';
 import { kafkaSourceConfig } from '../sources/kafka-source.ts';
 import { netcatSourceConfig } from '../sources/netcat-source.ts';
+import { netcatUdpSourceConfig } from '../sources/netcat-udp-source.ts';
 import { seqSourceConfig } from '../sources/sequence-generator-source.ts';
 import { spoolDirSourceConfig } from '../sources/spooldir-source.ts';
 import { taildirSourceConfig } from '../sources/taildir-source.ts';
@@ -72,16 +76,16 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('seq', `${o}source.SequenceGeneratorSource`, seqSourceConfig),
     t('netcat', `${o}source.NetcatSource`, netcatSourceConfig),
     t('exec', `${o}source.ExecSource`, execSourceConfig),
-    t('avro', `${o}source.AvroSource`),
+    t('avro', `${o}source.AvroSource`, avroSourceConfig),
     t('syslogtcp', `${o}source.SyslogTcpSource`),
     t('multiport_syslogtcp', `${o}source.MultiportSyslogTCPSource`),
     t('syslogudp', `${o}source.SyslogUDPSource`),
     t('spooldir', `${o}source.SpoolDirectorySource`, spoolDirSourceConfig),
-    t('http', `${o}source.http.HTTPSource`),
+    t('http', `${o}source.http.HTTPSource`, httpSourceConfig),
     t('thrift', `${o}source.ThriftSource`),
     t('jms', `${o}source.jms.JMSSource`),
     t('taildir', `${o}source.taildir.TaildirSource`, taildirSourceConfig),
-    t('netcatudp', `${o}source.NetcatUdpSource`),
+    t('netcatudp', `${o}source.NetcatUdpSource`, netcatUdpSourceConfig),
     t(`${o}source.kafka.KafkaSource`, `${o}source.kafka.KafkaSource`, kafkaSourceConfig),
     t(`${o}source.twitter.TwitterSource`, `${o}source.twitter.TwitterSource`),
     t(`${o}source.StressSource`, `${o}source.StressSource`),
@@ -103,7 +107,7 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('file_roll', `${o}sink.RollingFileSink`, fileRollSinkConfig),
     t('hdfs', `${o}sink.hdfs.HDFSEventSink`, hdfsSinkConfig),
     t('irc', `${o}sink.irc.IRCSink`),
-    t('avro', `${o}sink.AvroSink`),
+    t('avro', `${o}sink.AvroSink`, avroSinkConfig),
     t('thrift', `${o}sink.ThriftSink`),
     t('elasticsearch', `${o}sink.elasticsearch.ElasticSearchSink`),
     t('hbase', `${o}sink.hbase.HBaseSink`),

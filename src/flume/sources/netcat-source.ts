@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { atLeast, defineConfig, nonEmptyString, oneOf, range } from '../../config/index.ts';
-import { ListenError } from '../../net/index.ts';
+import { listenOn } from '../../net/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { ChannelProcessor } from '../api/channel-processor.ts';
 import { messageOf } from '../api/channel-processor.ts';
@@ -102,26 +102,11 @@ export class NetcatSource implements EventDrivenSource {
 
   async start(processor: ChannelProcessor): Promise<void> {
     const server = createServer((socket) => this.#serve(socket, processor));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) =>
-        reject(
-          new ListenError(
-            `netcat source ${this.name} cannot listen on ${this.#options.bind}:${this.#options.port}: ${err.code ?? err.message}`,
-            { cause: err },
-          ),
-        );
-      server.once('error', onError);
-      server.listen(this.#options.port, this.#options.bind, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    this.#port = await listenOn(server, `netcat source ${this.name}`, this.#options.port, this.#options.bind);
     server.on('error', (err) =>
       this.#logger.error('netcat source error', { source: this.name, err: err.message }),
     );
     this.#server = server;
-    const address = server.address();
-    this.#port = typeof address === 'object' && address !== null ? address.port : this.#options.port;
     this.counters.start();
     this.#logger.info('netcat source listening', {
       source: this.name,

@@ -1,0 +1,24 @@
+import type { Server } from 'node:net';
+import { ListenError } from './tcp-server.ts';
+
+/**
+ * Starts `server` listening on `host:port` and resolves with the bound port (the chosen one when
+ * `port` is 0). A failure rejects with a ListenError that starts with `what` and names the
+ * address; later server errors are left to the caller.
+ */
+export function listenOn(server: Server, what: string, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(
+        new ListenError(`${what} cannot listen on ${host}:${port}: ${err.code ?? err.message}`, {
+          cause: err,
+        }),
+      );
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}

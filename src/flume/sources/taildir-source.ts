@@ -226,7 +226,9 @@ const CHUNK = 64 * 1024;
  * makes one event per complete line (`\n`, or `\r\n`, removed); a last line without its newline
  * waits until the newline arrives. Files are tracked by inode, and each keeps an open descriptor, so
  * a rename rotation (app.log → app.log.1, a new app.log) reads the rest of the old file and then the
- * new one from its start: nothing lost, nothing twice. A file's position moves only after the
+ * new one from its start: nothing lost, nothing twice. A file renamed out of its group while its
+ * descriptor was closed (idle, or the agent down) is found again by inode in its directory and read
+ * to its end from its position. A file's position moves only after the
  * channels committed its lines, and the position file (Flume's JSON) is written every
  * writePosInterval and on stop, so a restart resumes where the last committed batch ended (lines
  * committed after the last write are sent again, as in Flume). A file shorter than its position
@@ -242,7 +244,7 @@ export class TaildirSource implements PollableSource {
   readonly #o: TaildirSourceOptions;
   readonly #logger: Logger;
   readonly #tails = new Map<number, Tail>();
-  /** Positions loaded from the position file, by inode, until the file is seen. */
+  /** Positions loaded from the position file, by inode, during start. */
   #saved = new Map<number, TaildirPosition>();
   #processor: ChannelProcessor | undefined;
   #posTimer: NodeJS.Timeout | undefined;
@@ -263,7 +265,10 @@ export class TaildirSource implements PollableSource {
     this.#saved = new Map(
       parseTaildirPositions(await readJsonFile(this.#o.positionFile)).map((p) => [p.inode, p]),
     );
-    await this.#scan();
+    await this.#scan(true);
+    // Saved positions apply to the files present at startup only, as in Flume: a file that appears
+    // later is new, even when the file system gives it the inode of a file deleted meanwhile.
+    this.#saved.clear();
     await this.#writePositions();
     this.#posTimer = setInterval(() => void this.#writePositions(), this.#o.writePosIntervalMs);
     this.counters.start();
@@ -302,14 +307,18 @@ export class TaildirSource implements PollableSource {
   }
 
   /** Finds the files of every group, by inode: new ones start at their saved position (or 0, or the end). */
-  async #scan(): Promise<void> {
+  async #scan(initial = false): Promise<void> {
     for (const t of this.#tails.values()) t.matched = false;
+    const listings = new Map<string, string[]>();
     for (const g of this.#o.groups) {
-      let names: string[];
-      try {
-        names = await readdir(g.dir);
-      } catch {
-        continue;
+      let names = listings.get(g.dir);
+      if (names === undefined) {
+        try {
+          names = await readdir(g.dir);
+        } catch {
+          continue;
+        }
+        listings.set(g.dir, names);
       }
       for (const n of names) {
         if (!g.pattern.test(n)) continue;
@@ -349,6 +358,79 @@ export class TaildirSource implements PollableSource {
           matched: true,
           lastDataAt: Date.now(),
         });
+      }
+    }
+    await this.#findRenamed(listings, initial);
+  }
+
+  /**
+   * A rotation renames a file out of its group's pattern (app.log → app.log.1). A file whose
+   * descriptor is open is read to its end through it; one without (closed as idle, or not opened
+   * yet, or renamed while the agent was down) is looked for by inode among the other names of its
+   * directory, so the lines written before the rename are still read from its position.
+   */
+  async #findRenamed(listings: ReadonlyMap<string, string[]>, initial: boolean): Promise<void> {
+    const lost = new Map<number, { dir: string; stem: string; adopt: () => Tail }>();
+    for (const t of this.#tails.values()) {
+      if (!t.matched && t.fh === undefined)
+        lost.set(t.inode, { dir: t.group.dir, stem: stemOf(t.path), adopt: () => t });
+    }
+    if (initial) {
+      for (const p of this.#saved.values()) {
+        // The saved name may itself be a rotated one (renamed before the previous restart too).
+        const inDir = this.#o.groups.filter((x) => x.dir === dirname(p.file));
+        const g = inDir.find((x) => x.pattern.test(basename(p.file))) ?? inDir[0];
+        if (g === undefined) continue;
+        lost.set(p.inode, {
+          dir: g.dir,
+          stem: stemOf(p.file),
+          adopt: () => {
+            const t: Tail = {
+              inode: p.inode,
+              path: p.file,
+              pos: p.pos,
+              group: g,
+              fh: undefined,
+              matched: false,
+              lastDataAt: Date.now(),
+            };
+            this.#tails.set(p.inode, t);
+            this.#saved.delete(p.inode);
+            return t;
+          },
+        });
+      }
+    }
+    if (lost.size === 0) return;
+    for (const [dir, names] of listings) {
+      for (const n of names) {
+        const path = join(dir, n);
+        let fh: FileHandle | undefined;
+        try {
+          const st = await stat(path);
+          const want = lost.get(st.ino);
+          // The name check guards against an inode the file system handed to an unrelated file.
+          if (want === undefined || want.dir !== dir || !n.startsWith(want.stem) || !st.isFile()) continue;
+          fh = await open(path, 'r');
+          const opened = await fh.stat();
+          if (opened.ino !== st.ino) continue;
+          const t = want.adopt();
+          // A file now shorter than its position is not the one the position was saved for.
+          if (opened.size < t.pos) continue;
+          lost.delete(st.ino);
+          t.path = path;
+          t.fh = fh;
+          fh = undefined;
+          this.#logger.info('taildir source: following a file renamed out of its group to its end', {
+            source: this.name,
+            file: path,
+            pos: t.pos,
+          });
+        } catch {
+          // gone meanwhile
+        } finally {
+          await fh?.close().catch(() => {});
+        }
       }
     }
   }
@@ -459,4 +541,11 @@ export class TaildirSource implements PollableSource {
     t.fh = undefined;
     if (!t.matched) this.#tails.delete(t.inode);
   }
+}
+
+/** A file name without its last extension (app.log → app): rotated names keep it (app.log.1, app-2024.log). */
+function stemOf(path: string): string {
+  const name = basename(path);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
 }

@@ -224,6 +224,8 @@ const LOCK_FILE = 'in_use.lock';
 const CHECKPOINT_FILE = 'checkpoint';
 const RECORD_BYTES_CAP = 64 * 1024 * 1024;
 const MIN_FILE_BYTES = 1024 * 1024;
+/** After a failed log write, how often reopening the log is attempted. */
+const HEAL_INTERVAL_MS = 1000;
 
 /** Locks held by this process: a second channel here on the same dirs is refused too. */
 const heldLocks = new Set<string>();
@@ -275,6 +277,8 @@ export class FileChannel implements Channel {
   #lowSpace: string | null = null;
   #spaceRecheck: Promise<void> | null = null;
   #unhealthy: string | null = null;
+  #healing: Promise<void> | null = null;
+  #healedAt = 0;
   #open = false;
   #timer: NodeJS.Timeout | null = null;
   #checkpointing: Promise<void> | null = null;
@@ -329,24 +333,7 @@ export class FileChannel implements Channel {
       await this.#lock(d);
     }
     try {
-      for (const d of this.dataDirs) {
-        const wal = await WriteAheadLog.open(d, {
-          fileBytesMax: this.#fileBytesMax(),
-          recordBytesMax: this.#recordBytesMax,
-        });
-        if (wal.recovery.truncated) {
-          const t = wal.recovery.truncated;
-          this.#o.logger?.warn('file channel: cut a torn log tail', {
-            channel: this.name,
-            dir: d,
-            file: t.file,
-            offset: t.offset,
-            reason: t.reason,
-            bytes: t.bytesDiscarded,
-          });
-        }
-        this.#wals.push(wal);
-      }
+      await this.#openWals();
       await this.#recover();
       this.#open = true;
       await this.checkpoint();
@@ -369,6 +356,7 @@ export class FileChannel implements Channel {
     this.#timer = null;
     this.#wake();
     await this.#applyChain;
+    await this.#healing;
     if (this.#o.checkpointOnClose ?? true) {
       try {
         await this.checkpoint();
@@ -400,8 +388,10 @@ export class FileChannel implements Channel {
   /** @internal */
   checkOpen(): void {
     if (!this.#open) throw new ChannelException(`file channel ${this.name} is not open`);
-    if (this.#unhealthy)
+    if (this.#unhealthy) {
+      this.#heal();
       throw new ChannelException(`file channel ${this.name} is unhealthy: ${this.#unhealthy}`);
+    }
   }
 
   /** @internal */
@@ -437,9 +427,11 @@ export class FileChannel implements Channel {
   }
 
   /** Puts rolled-back takes back at the head, in their original order. @internal */
-  returnTakes(takes: readonly Entry[]): void {
+  returnTakes(taken: readonly Entry[]): void {
+    let takes = taken;
+    // After a reopen, events taken before it are already back in the queue.
+    takes = takes.filter((e) => this.#inflightTakes.delete(e));
     if (takes.length === 0) return;
-    for (const e of takes) this.#inflightTakes.delete(e);
     if (this.#head >= takes.length) {
       this.#head -= takes.length;
       for (let i = 0; i < takes.length; i++) this.#queue[this.#head + i] = takes[i]!;
@@ -476,6 +468,11 @@ export class FileChannel implements Channel {
       }
     }
     this.checkOpen();
+    if (takes.some((t) => !this.#inflightTakes.has(t))) {
+      throw new ChannelException(
+        `file channel ${this.name} reopened its log since this transaction's takes; they are back in the queue`,
+      );
+    }
     this.#used += puts.length;
     const order = this.#nextOrder++;
     const prev = this.#applyChain;
@@ -499,13 +496,14 @@ export class FileChannel implements Channel {
         ),
       );
     } catch (err) {
+      // Set first: no checkpoint may record log positions past what the disk really holds.
+      this.#unhealthy = `log write failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.counters.set('Unhealthy', 1);
       this.#inflightCommits.delete(order);
       this.#used -= puts.length;
       await prev;
       this.#appliedOrder = order + 1;
       settle();
-      this.#unhealthy = `log write failed: ${err instanceof Error ? err.message : String(err)}`;
-      this.counters.set('Unhealthy', 1);
       throw new ChannelException(
         `file channel ${this.name}: commit failed in ${this.dataDirs[dir]}: ${this.#unhealthy}`,
         {
@@ -534,6 +532,68 @@ export class FileChannel implements Channel {
   }
 
   // --- internals ---------------------------------------------------------------------------------
+
+  async #openWals(): Promise<void> {
+    for (const d of this.dataDirs) {
+      const wal = await WriteAheadLog.open(d, {
+        fileBytesMax: this.#fileBytesMax(),
+        recordBytesMax: this.#recordBytesMax,
+      });
+      if (wal.recovery.truncated) {
+        const t = wal.recovery.truncated;
+        this.#o.logger?.warn('file channel: cut a torn log tail', {
+          channel: this.name,
+          dir: d,
+          file: t.file,
+          offset: t.offset,
+          reason: t.reason,
+          bytes: t.bytesDiscarded,
+        });
+      }
+      this.#wals.push(wal);
+    }
+  }
+
+  /**
+   * After a failed log write (a full disk, an I/O error) the channel refuses everything until it
+   * has reopened its logs and rebuilt its queue from them, exactly as a restart would: the torn
+   * tail is cut, every committed transaction comes back, and events that open transactions had
+   * taken return to the queue (their commits then fail, their rollbacks do nothing). Attempted at
+   * most once a second, when the channel is next used.
+   */
+  #heal(): void {
+    if (this.#healing || Date.now() - this.#healedAt < HEAL_INTERVAL_MS || !this.#open) return;
+    this.#healedAt = Date.now();
+    this.#healing = (async () => {
+      await this.#applyChain;
+      while (this.#checkpointing) await this.#checkpointing.catch(() => {});
+      const old = this.#wals;
+      this.#wals = [];
+      for (const w of old) await w.close().catch(() => {});
+      try {
+        await this.#openWals();
+        this.#inflightTakes.clear();
+        this.#inflightCommits.clear();
+        this.#queue = [];
+        this.#head = 0;
+        await this.#recover();
+        this.#unhealthy = null;
+        this.counters.set('Unhealthy', 0);
+        this.#o.logger?.info('file channel reopened its log after a write failure', {
+          channel: this.name,
+          events: this.size,
+        });
+        this.#wake();
+      } catch (err) {
+        const wals = this.#wals;
+        this.#wals = [];
+        for (const w of wals) await w.close().catch(() => {});
+        this.#unhealthy = `cannot reopen the log: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    })().finally(() => {
+      this.#healing = null;
+    });
+  }
 
   #fileBytesMax(): number {
     return Math.max(MIN_FILE_BYTES, this.#o.maxFileSize ?? 2146435071);
@@ -623,7 +683,8 @@ export class FileChannel implements Channel {
   }
 
   async #writeCheckpoint(): Promise<void> {
-    if (!this.#open) return;
+    // While unhealthy the logs' positions are not what the disk holds; the reopen decides.
+    if (!this.#open || this.#unhealthy) return;
     if (this.#lowSpace) await this.#recheckSpace();
     const { checkpoint, keepFrom } = this.#snapshot();
     const bytes = encodeCheckpoint(checkpoint);

@@ -7,7 +7,7 @@ export {
   type FrameHandler,
   formatRemote,
 } from './framed-connection.ts';
-export { listenOn } from './listen.ts';
+export { bindUdp, listenOn } from './listen.ts';
 export {
   type BoundAddress,
   CLOSE_GRACE_MS_DEFAULT,

@@ -55,6 +55,8 @@ import { NetcatSource } from '../sources/netcat-source.ts';
 import { NetcatUdpSource, netcatUdpSourceOptions } from '../sources/netcat-udp-source.ts';
 import { SequenceGeneratorSource } from '../sources/sequence-generator-source.ts';
 import { SpoolDirSource, spoolDirSourceOptions } from '../sources/spooldir-source.ts';
+import { SyslogTcpSource, syslogTcpSourceOptions } from '../sources/syslog/syslog-tcp-source.ts';
+import { SyslogUdpSource, syslogUdpSourceOptions } from '../sources/syslog/syslog-udp-source.ts';
 import { TaildirSource, taildirSourceOptions } from '../sources/taildir-source.ts';
 import { Runner } from './runner.ts';
 
@@ -244,6 +246,12 @@ function buildSource(c: SourceConfig, logger: Logger): Source {
       return new SpoolDirSource(c.name, spoolDirSourceOptions(s), logger);
     case 'taildir':
       return new TaildirSource(c.name, taildirSourceOptions(s), logger);
+    case 'syslogtcp':
+      return new SyslogTcpSource(c.name, syslogTcpSourceOptions(s), logger);
+    case 'multiport_syslogtcp':
+      return new SyslogTcpSource(c.name, syslogTcpSourceOptions(s), logger, 'multiport_syslogtcp');
+    case 'syslogudp':
+      return new SyslogUdpSource(c.name, syslogUdpSourceOptions(s), logger);
     case 'http':
       return new HttpSource(c.name, httpSourceOptions(s), logger);
     case 'netcatudp':

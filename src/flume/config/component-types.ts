@@ -37,6 +37,11 @@ import { netcatSourceConfig } from '../sources/netcat-source.ts';
 import { netcatUdpSourceConfig } from '../sources/netcat-udp-source.ts';
 import { seqSourceConfig } from '../sources/sequence-generator-source.ts';
 import { spoolDirSourceConfig } from '../sources/spooldir-source.ts';
+import {
+  multiportSyslogTcpSourceConfig,
+  syslogTcpSourceConfig,
+} from '../sources/syslog/syslog-tcp-source.ts';
+import { syslogUdpSourceConfig } from '../sources/syslog/syslog-udp-source.ts';
 import { taildirSourceConfig } from '../sources/taildir-source.ts';
 
 /**
@@ -77,9 +82,9 @@ export const COMPONENT_TYPES: Readonly<Record<ComponentKind, readonly ComponentT
     t('netcat', `${o}source.NetcatSource`, netcatSourceConfig),
     t('exec', `${o}source.ExecSource`, execSourceConfig),
     t('avro', `${o}source.AvroSource`, avroSourceConfig),
-    t('syslogtcp', `${o}source.SyslogTcpSource`),
-    t('multiport_syslogtcp', `${o}source.MultiportSyslogTCPSource`),
-    t('syslogudp', `${o}source.SyslogUDPSource`),
+    t('syslogtcp', `${o}source.SyslogTcpSource`, syslogTcpSourceConfig),
+    t('multiport_syslogtcp', `${o}source.MultiportSyslogTCPSource`, multiportSyslogTcpSourceConfig),
+    t('syslogudp', `${o}source.SyslogUDPSource`, syslogUdpSourceConfig),
     t('spooldir', `${o}source.SpoolDirectorySource`, spoolDirSourceConfig),
     t('http', `${o}source.http.HTTPSource`, httpSourceConfig),
     t('thrift', `${o}source.ThriftSource`),

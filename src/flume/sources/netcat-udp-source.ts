@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { defineConfig, nonEmptyString, range } from '../../config/index.ts';
-import { ListenError } from '../../net/index.ts';
+import { bindUdp } from '../../net/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { type ChannelProcessor, messageOf } from '../api/channel-processor.ts';
 import { CounterGroup, SOURCE_COUNTERS } from '../api/counter-group.ts';
@@ -93,28 +93,12 @@ export class NetcatUdpSource implements EventDrivenSource {
     this.#processor = processor;
     const bind = this.#options.bind;
     const socket = createSocket({ type: bind !== null && isIP(bind) === 6 ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) =>
-        reject(
-          new ListenError(
-            `netcatudp source ${this.name} cannot bind ${bind ?? '0.0.0.0'}:${this.#options.port}: ${err.code ?? err.message}`,
-            { cause: err },
-          ),
-        );
-      socket.once('error', onError);
-      const done = () => {
-        socket.off('error', onError);
-        resolve();
-      };
-      if (bind === null) socket.bind(this.#options.port, done);
-      else socket.bind(this.#options.port, bind, done);
-    });
+    this.#port = await bindUdp(socket, `netcatudp source ${this.name}`, this.#options.port, bind);
     socket.on('error', (err) =>
       this.#logger.error('netcatudp source error', { source: this.name, err: err.message }),
     );
     socket.on('message', (msg, rinfo) => this.#receive(msg, rinfo));
     this.#socket = socket;
-    this.#port = socket.address().port;
     this.counters.start();
     this.#logger.info('netcatudp source listening', {
       source: this.name,

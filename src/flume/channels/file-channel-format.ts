@@ -44,16 +44,39 @@ export function eventBytes(e: FlumeEvent): number {
   return n;
 }
 
-export function encodePuts(txId: number, events: readonly FlumeEvent[]): Buffer {
-  const w = new ByteWriter();
-  w.int8(PUTS).int64(BigInt(txId)).int32(events.length);
+/** A PUTS record; `bytes`, when the caller already summed eventBytes of `events`, saves a pass. */
+export function encodePuts(txId: number, events: readonly FlumeEvent[], bytes?: number): Buffer {
+  let size = 13;
+  if (bytes !== undefined) size += bytes;
+  else for (const e of events) size += eventBytes(e);
+  const out = Buffer.allocUnsafe(size);
+  out[0] = PUTS;
+  out.writeBigInt64BE(BigInt(txId), 1);
+  out.writeInt32BE(events.length, 9);
+  let p = 13;
   for (const e of events) {
-    const keys = Object.keys(e.headers);
-    w.int32(keys.length);
-    for (const k of keys) w.bytes(Buffer.from(k, 'utf8')).bytes(Buffer.from(e.headers[k]!, 'utf8'));
-    w.bytes(e.body);
+    const h = e.headers;
+    const countAt = p;
+    p += 4;
+    let n = 0;
+    for (const k in h) {
+      n++;
+      p = putString(out, p, k);
+      p = putString(out, p, h[k]!);
+    }
+    out.writeInt32BE(n, countAt);
+    out.writeInt32BE(e.body.length, p);
+    p += 4 + e.body.copy(out, p + 4);
   }
-  return w.toBuffer();
+  if (p !== size) throw new Error(`PUTS record size ${p}, expected ${size}`);
+  return out;
+}
+
+/** An i32 byte length and the UTF-8 bytes of `s` at `p`; the position after them. */
+function putString(out: Buffer, p: number, s: string): number {
+  const n = out.write(s, p + 4, 'utf8');
+  out.writeInt32BE(n, p);
+  return p + 4 + n;
 }
 
 export function encodeCommit(

@@ -482,10 +482,10 @@ export class FileChannel implements Channel {
     });
     const wal = this.#wals[dir]!;
     let putSeqs: number[] = [];
-    let chunks: FlumeEvent[][] = [];
+    let chunks: { events: readonly FlumeEvent[]; bytes: number }[] = [];
     try {
       chunks = this.#chunk(puts);
-      putSeqs = chunks.map((c) => wal.appendNoSync(encodePuts(txId, c)));
+      putSeqs = chunks.map((c) => wal.appendNoSync(encodePuts(txId, c.events, c.bytes)));
       this.#inflightCommits.set(order, { dir, seq: putSeqs[0] ?? wal.nextSeq });
       await wal.append(
         encodeCommit(
@@ -514,11 +514,13 @@ export class FileChannel implements Channel {
     await prev;
     for (const t of takes) this.#inflightTakes.delete(t);
     this.#used -= takes.length;
-    chunks.forEach((chunk, c) => {
-      chunk.forEach((event, index) => {
-        this.#queue.push({ ptr: { dir, seq: putSeqs[c]!, index }, event, n: this.#stamp++ });
-      });
-    });
+    for (let c = 0; c < chunks.length; c++) {
+      const seq = putSeqs[c]!;
+      const events = chunks[c]!.events;
+      for (let index = 0; index < events.length; index++) {
+        this.#queue.push({ ptr: { dir, seq, index }, event: events[index]!, n: this.#stamp++ });
+      }
+    }
     this.#inflightCommits.delete(order);
     this.#appliedOrder = order + 1;
     settle();
@@ -599,21 +601,21 @@ export class FileChannel implements Channel {
     return Math.max(MIN_FILE_BYTES, this.#o.maxFileSize ?? 2146435071);
   }
 
-  #chunk(puts: readonly FlumeEvent[]): FlumeEvent[][] {
-    const out: FlumeEvent[][] = [];
-    let cur: FlumeEvent[] = [];
-    let bytes = 16;
-    for (const e of puts) {
-      const n = eventBytes(e);
-      if (cur.length > 0 && bytes + n > this.#recordBytesMax) {
-        out.push(cur);
-        cur = [];
-        bytes = 16;
+  /** The puts split into PUTS records under the log's record limit, with their event bytes. */
+  #chunk(puts: readonly FlumeEvent[]): { events: readonly FlumeEvent[]; bytes: number }[] {
+    const out: { events: readonly FlumeEvent[]; bytes: number }[] = [];
+    let from = 0;
+    let bytes = 0;
+    for (let i = 0; i < puts.length; i++) {
+      const n = eventBytes(puts[i]!);
+      if (i > from && 16 + bytes + n > this.#recordBytesMax) {
+        out.push({ events: puts.slice(from, i), bytes });
+        from = i;
+        bytes = 0;
       }
-      cur.push(e);
       bytes += n;
     }
-    if (cur.length > 0) out.push(cur);
+    if (puts.length > from) out.push({ events: from === 0 ? puts : puts.slice(from), bytes });
     return out;
   }
 

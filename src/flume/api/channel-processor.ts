@@ -28,15 +28,25 @@ export class ChannelProcessor {
   }
 
   async processEventBatch(events: readonly FlumeEvent[]): Promise<void> {
-    let batch: FlumeEvent[] = [...events];
-    for (const interceptor of this.interceptors) batch = interceptor.interceptBatch(batch);
+    let batch: readonly FlumeEvent[] = events;
+    if (this.interceptors.length > 0) {
+      let copy = [...events];
+      for (const interceptor of this.interceptors) copy = interceptor.interceptBatch(copy);
+      batch = copy;
+    }
     if (batch.length === 0) return;
 
-    const required = new Map<Channel, FlumeEvent[]>();
-    const optional = new Map<Channel, FlumeEvent[]>();
-    for (const event of batch) {
-      for (const c of this.selector.requiredChannels(event)) append(required, c, event);
-      for (const c of this.selector.optionalChannels(event)) append(optional, c, event);
+    const required = new Map<Channel, readonly FlumeEvent[]>();
+    const optional = new Map<Channel, readonly FlumeEvent[]>();
+    const s = this.selector;
+    if (s.uniform) {
+      for (const c of s.requiredChannels(batch[0]!)) required.set(c, batch);
+      for (const c of s.optionalChannels(batch[0]!)) optional.set(c, batch);
+    } else {
+      for (const event of batch) {
+        for (const c of s.requiredChannels(event)) append(required, c, event);
+        for (const c of s.optionalChannels(event)) append(optional, c, event);
+      }
     }
     for (const [channel, list] of required) {
       try {
@@ -64,8 +74,8 @@ export class ChannelProcessor {
   }
 }
 
-function append(map: Map<Channel, FlumeEvent[]>, channel: Channel, event: FlumeEvent): void {
-  const list = map.get(channel);
+function append(map: Map<Channel, readonly FlumeEvent[]>, channel: Channel, event: FlumeEvent): void {
+  const list = map.get(channel) as FlumeEvent[] | undefined;
   if (list) list.push(event);
   else map.set(channel, [event]);
 }

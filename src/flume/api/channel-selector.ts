@@ -8,6 +8,8 @@ import type { FlumeEvent } from './event.ts';
 export interface ChannelSelector {
   /** Every channel the selector can return, for validation and start order. */
   readonly channels: readonly Channel[];
+  /** True when every event goes to the same channels: a batch is then routed as a whole. */
+  readonly uniform?: boolean;
   requiredChannels(event: FlumeEvent): readonly Channel[];
   optionalChannels(event: FlumeEvent): readonly Channel[];
 }

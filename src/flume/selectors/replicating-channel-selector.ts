@@ -7,6 +7,7 @@ import type { ChannelSelector } from '../api/channel-selector.ts';
  */
 export class ReplicatingChannelSelector implements ChannelSelector {
   readonly channels: readonly Channel[];
+  readonly uniform = true;
   readonly #required: readonly Channel[];
   readonly #optional: readonly Channel[];
 

@@ -87,7 +87,7 @@ function allDigits(buf: Buffer, at: number, n: number, end: number): boolean {
   return true;
 }
 
-/** Where a match of the rest of the line after `<PRI>` found its parts. */
+/** Where a match of the rest of the line after `<PRI>` found its parts (one scratch object, reused). */
 interface Fields {
   version: number; // -1: none
   tsStart: number; // -1: none ('-' or failed)
@@ -133,25 +133,36 @@ export class SyslogParser {
     const pri = digits(buf, start + 1, gt - start - 1);
     const after = gt + 1;
     const f = matchFields(buf, after, end);
-    const headers: Record<string, string> = { Facility: FACILITY[pri]!, Severity: SEVERITY[pri]! };
-    let body = buf.subarray(start, end);
-    if (f !== null) {
-      headers.priority = PRIORITY[pri]!;
-      if (f.version >= 0) headers.version = String(f.version);
-      if (f.tsStart >= 0) {
-        const ts = this.#timestamp(buf, f);
-        if (ts !== undefined) headers.timestamp = ts;
-      }
-      if (f.hostStart >= 0) headers.host = this.#host(buf, f.hostStart, f.hostEnd);
-      const k = this.#keep;
-      if (!k.all && f.bodyStart < end) {
-        body =
-          k.priority || k.version || k.timestamp || k.hostname
-            ? this.#keptBody(buf, start, after, f, end)
-            : buf.subarray(f.bodyStart, end);
-      }
+    const k = this.#keep;
+    if (f === null) {
+      const headers: Record<string, string> = { Facility: FACILITY[pri]!, Severity: SEVERITY[pri]! };
+      if (incomplete) headers[STATUS_HEADER] = 'Incomplete';
+      return { headers, body: buf.subarray(start, end) };
     }
-    if (incomplete) headers[STATUS_HEADER] = 'Incomplete';
+    const ts = f.tsStart >= 0 ? this.#timestamp(buf, f) : undefined;
+    const host = f.hostStart >= 0 ? this.#host(buf, f.hostStart, f.hostEnd) : undefined;
+    let headers: Record<string, string>;
+    if (f.version < 0 && ts !== undefined && host !== undefined && !incomplete) {
+      // The usual RFC 3164 message, built in one go (one object shape for all of them).
+      headers = {
+        Facility: FACILITY[pri]!,
+        Severity: SEVERITY[pri]!,
+        priority: PRIORITY[pri]!,
+        timestamp: ts,
+        host,
+      };
+    } else {
+      headers = { Facility: FACILITY[pri]!, Severity: SEVERITY[pri]!, priority: PRIORITY[pri]! };
+      if (f.version >= 0) headers.version = String(f.version);
+      if (ts !== undefined) headers.timestamp = ts;
+      if (host !== undefined) headers.host = host;
+      if (incomplete) headers[STATUS_HEADER] = 'Incomplete';
+    }
+    let body: Buffer;
+    if (k.all || f.bodyStart >= end) body = buf.subarray(start, end);
+    else if (k.priority || k.version || k.timestamp || k.hostname)
+      body = this.#keptBody(buf, start, after, f, end);
+    else body = buf.subarray(f.bodyStart, end);
     return { headers, body };
   }
 
@@ -239,6 +250,35 @@ function matchFields(buf: Buffer, at: number, end: number): Fields | null {
   return null;
 }
 
+const scratch: Fields = {
+  version: -1,
+  tsStart: -1,
+  tsEnd: -1,
+  hostStart: -1,
+  hostEnd: -1,
+  bodyStart: 0,
+  rfc5424: false,
+};
+
+/** Fills the scratch Fields (parse is synchronous, so one object serves every call). */
+function found(
+  tsStart: number,
+  tsEnd: number,
+  hostStart: number,
+  hostEnd: number,
+  bodyStart: number,
+  rfc5424: boolean,
+): Fields {
+  scratch.version = -1;
+  scratch.tsStart = tsStart;
+  scratch.tsEnd = tsEnd;
+  scratch.hostStart = hostStart;
+  scratch.hostEnd = hostEnd;
+  scratch.bodyStart = bodyStart;
+  scratch.rfc5424 = rfc5424;
+  return scratch;
+}
+
 /** The body: the rest of the line, which Java's `.` accepts only without a carriage return. */
 function bodyFrom(buf: Buffer, at: number, end: number): number {
   for (let i = at; i < end; i++) if (buf[i] === CR) return -1;
@@ -293,7 +333,7 @@ function match5424(buf: Buffer, at: number, end: number): Fields | null {
   if (i >= end || !isSpace(buf[i])) return null;
   const bodyStart = bodyFrom(buf, i + 1, end);
   if (bodyStart < 0) return null;
-  return { version: -1, tsStart, tsEnd, hostStart, hostEnd, bodyStart, rfc5424: true };
+  return found(tsStart, tsEnd, hostStart, hostEnd, bodyStart, true);
 }
 
 /** `Mmm d HH:mm:ss SP HOST SP BODY` of RFC 3164 as Flume matches it. */
@@ -345,7 +385,7 @@ function match3164(buf: Buffer, at: number, end: number): Fields | null {
   if (i >= end || !isSpace(buf[i])) return null;
   const bodyStart = bodyFrom(buf, i + 1, end);
   if (bodyStart < 0) return null;
-  return { version: -1, tsStart, tsEnd, hostStart, hostEnd, bodyStart, rfc5424: false };
+  return found(tsStart, tsEnd, hostStart, hostEnd, bodyStart, false);
 }
 
 /**

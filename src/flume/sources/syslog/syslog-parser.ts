@@ -110,6 +110,7 @@ export class SyslogParser {
   #tsCache: Buffer = Buffer.alloc(0);
   #tsCacheValue: string | undefined;
   #tsCacheAt = 0;
+  #tsCacheHits = 0;
   #hostCache: Buffer = Buffer.alloc(0);
   #hostCacheValue = '';
 
@@ -186,12 +187,16 @@ export class SyslogParser {
   }
 
   #timestamp(buf: Buffer, f: Fields): string | undefined {
-    const c = this.#tsCache;
-    const now = this.#now();
-    // The RFC 3164 year depends on the clock: a cached value is reused within a minute.
-    if (sameBytes(c, buf, f.tsStart, f.tsEnd) && (f.rfc5424 || now - this.#tsCacheAt < 60_000)) {
+    // The RFC 3164 year depends on the clock: every 1024th reuse of a cached value checks that it
+    // is less than a minute old (reading the clock per message would cost more than the parse).
+    if (
+      sameBytes(this.#tsCache, buf, f.tsStart, f.tsEnd) &&
+      (f.rfc5424 || (++this.#tsCacheHits & 1023) !== 0 || this.#now() - this.#tsCacheAt < 60_000)
+    ) {
       return this.#tsCacheValue;
     }
+    const now = this.#now();
+    this.#tsCacheHits = 0;
     const ms = f.rfc5424 ? rfc5424Time(buf, f.tsStart, f.tsEnd) : rfc3164Time(buf, f.tsStart, now);
     this.#tsCache = Buffer.from(buf.subarray(f.tsStart, f.tsEnd));
     this.#tsCacheValue = ms === undefined || Number.isNaN(ms) ? undefined : String(ms);

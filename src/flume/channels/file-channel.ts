@@ -230,8 +230,8 @@ const HEAL_INTERVAL_MS = 1000;
 /** Locks held by this process: a second channel here on the same dirs is refused too. */
 const heldLocks = new Set<string>();
 
-interface Entry {
-  readonly ptr: EventPointer;
+/** A queued event and where it is in the log (one object per event: it is also its pointer). */
+interface Entry extends EventPointer {
   readonly event: FlumeEvent;
   /** Arrival stamp, to put the events taken by open transactions back in queue order. */
   readonly n: number;
@@ -394,8 +394,8 @@ export class FileChannel implements Channel {
     }
   }
 
-  /** @internal */
-  checkPut(event: FlumeEvent): void {
+  /** Checks a put; returns the event's size bound (eventBytes). @internal */
+  checkPut(event: FlumeEvent): number {
     this.checkOpen();
     if (this.#lowSpace) {
       // Puts stay refused until a check finds space again; it runs in the background.
@@ -404,11 +404,13 @@ export class FileChannel implements Channel {
       });
       throw new ChannelException(this.#lowSpace);
     }
-    if (eventBytes(event) + 64 > this.#recordBytesMax) {
+    const bytes = eventBytes(event);
+    if (bytes + 64 > this.#recordBytesMax) {
       throw new ChannelException(
         `event of ${event.body.length} bytes is larger than the file channel ${this.name} can log (${this.#recordBytesMax} bytes with maxFileSize ${this.#fileBytesMax()})`,
       );
     }
+    return bytes;
   }
 
   /** @internal */
@@ -449,7 +451,12 @@ export class FileChannel implements Channel {
    * the puts join the tail. Throws ChannelException with nothing applied.
    * @internal
    */
-  async commit(txId: number, puts: readonly FlumeEvent[], takes: readonly Entry[]): Promise<void> {
+  async commit(
+    txId: number,
+    puts: readonly FlumeEvent[],
+    takes: readonly Entry[],
+    putBytes?: number,
+  ): Promise<void> {
     this.checkOpen();
     const dir = this.#nextDir;
     this.#nextDir = (this.#nextDir + 1) % this.dataDirs.length;
@@ -484,17 +491,10 @@ export class FileChannel implements Channel {
     let putSeqs: number[] = [];
     let chunks: { events: readonly FlumeEvent[]; bytes: number }[] = [];
     try {
-      chunks = this.#chunk(puts);
+      chunks = this.#chunk(puts, putBytes);
       putSeqs = chunks.map((c) => wal.appendNoSync(encodePuts(txId, c.events, c.bytes)));
       this.#inflightCommits.set(order, { dir, seq: putSeqs[0] ?? wal.nextSeq });
-      await wal.append(
-        encodeCommit(
-          txId,
-          order,
-          putSeqs,
-          takes.map((t) => t.ptr),
-        ),
-      );
+      await wal.append(encodeCommit(txId, order, putSeqs, takes));
     } catch (err) {
       // Set first: no checkpoint may record log positions past what the disk really holds.
       this.#unhealthy = `log write failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -518,7 +518,7 @@ export class FileChannel implements Channel {
       const seq = putSeqs[c]!;
       const events = chunks[c]!.events;
       for (let index = 0; index < events.length; index++) {
-        this.#queue.push({ ptr: { dir, seq, index }, event: events[index]!, n: this.#stamp++ });
+        this.#queue.push({ dir, seq, index, event: events[index]!, n: this.#stamp++ });
       }
     }
     this.#inflightCommits.delete(order);
@@ -602,7 +602,8 @@ export class FileChannel implements Channel {
   }
 
   /** The puts split into PUTS records under the log's record limit, with their event bytes. */
-  #chunk(puts: readonly FlumeEvent[]): { events: readonly FlumeEvent[]; bytes: number }[] {
+  #chunk(puts: readonly FlumeEvent[], total?: number): { events: readonly FlumeEvent[]; bytes: number }[] {
+    if (total !== undefined && 16 + total <= this.#recordBytesMax) return [{ events: puts, bytes: total }];
     const out: { events: readonly FlumeEvent[]; bytes: number }[] = [];
     let from = 0;
     let bytes = 0;
@@ -674,8 +675,8 @@ export class FileChannel implements Channel {
   /** A consistent snapshot, taken synchronously so no commit is half in it. */
   #snapshot(): { checkpoint: Checkpoint; keepFrom: number[] } {
     const taken = [...this.#inflightTakes].sort((a, b) => a.n - b.n);
-    const queue: EventPointer[] = taken.map((e) => e.ptr);
-    for (let i = this.#head; i < this.#queue.length; i++) queue.push(this.#queue[i]!.ptr);
+    const queue: EventPointer[] = taken;
+    for (let i = this.#head; i < this.#queue.length; i++) queue.push(this.#queue[i]!);
     const replayFrom = this.#wals.map((w) => w.nextSeq);
     for (const { dir, seq } of this.#inflightCommits.values())
       replayFrom[dir] = Math.min(replayFrom[dir]!, seq);
@@ -808,11 +809,11 @@ export class FileChannel implements Channel {
     for (const p of c?.queue ?? []) {
       const event = eventAt(p);
       if (!event) throw new RecoveryMismatch(`checkpoint names event ${pointerKey(p)}, not in the log`);
-      entries.push({ ptr: p, event, n: 0 });
+      entries.push({ dir: p.dir, seq: p.seq, index: p.index, event, n: 0 });
     }
     commits.sort((a, b) => a.order - b.order);
     const minOrder = c?.nextOrder ?? 0;
-    let live = new Map(entries.map((e) => [pointerKey(e.ptr), e]));
+    let live = new Map(entries.map((e) => [pointerKey(e), e]));
     let order = minOrder;
     for (const k of commits) {
       order = Math.max(order, k.order + 1);
@@ -827,8 +828,8 @@ export class FileChannel implements Channel {
           throw new RecoveryMismatch(`commit ${k.order} names log record ${k.dir}:${seq}, not in the log`);
         }
         events.forEach((event, index) => {
-          const ptr = { dir: k.dir, seq, index };
-          live.set(pointerKey(ptr), { ptr, event, n: 0 });
+          const e = { dir: k.dir, seq, index, event, n: 0 };
+          live.set(pointerKey(e), e);
         });
       }
     }
@@ -925,6 +926,7 @@ class FileTransaction implements Transaction {
   readonly #id: number;
   #state: TxState = 'NEW';
   #puts: FlumeEvent[] = [];
+  #putBytes = 0;
   #takes: Entry[] = [];
   #committing = false;
 
@@ -950,7 +952,7 @@ class FileTransaction implements Transaction {
       );
     }
     try {
-      c.checkPut(event);
+      this.#putBytes += c.checkPut(event);
     } catch (err) {
       c.counters.add('EventPutErrorCount');
       throw err;
@@ -991,13 +993,16 @@ class FileTransaction implements Transaction {
     const c = this.#channel;
     this.#committing = true;
     try {
-      if (this.#puts.length > 0 || this.#takes.length > 0) await c.commit(this.#id, this.#puts, this.#takes);
+      if (this.#puts.length > 0 || this.#takes.length > 0) {
+        await c.commit(this.#id, this.#puts, this.#takes, this.#putBytes);
+      }
     } finally {
       this.#committing = false;
     }
     c.counters.add('EventPutSuccessCount', this.#puts.length);
     c.counters.add('EventTakeSuccessCount', this.#takes.length);
     this.#puts = [];
+    this.#putBytes = 0;
     this.#takes = [];
     this.#state = 'COMPLETED';
   }
@@ -1009,6 +1014,7 @@ class FileTransaction implements Transaction {
     );
     this.#channel.returnTakes(this.#takes);
     this.#puts = [];
+    this.#putBytes = 0;
     this.#takes = [];
     this.#state = 'COMPLETED';
   }

@@ -147,6 +147,32 @@ export function channelContract(name: string, subject: ChannelUnderTest): void {
       await c.stop();
     });
 
+    it('takeAvailable: what is there now, within the transaction capacity; rollback returns it in order', async (t) => {
+      const c = await subject.make({ capacity: 10, transactionCapacity: 4 });
+      if (c.getTransaction().takeAvailable === undefined) {
+        await c.stop();
+        t.skip(`${name} has no takeAvailable`);
+        return;
+      }
+      await putCommitted(c, 'a', 'b', 'c', 'd');
+      await putCommitted(c, 'e');
+      const tx = c.getTransaction();
+      tx.begin();
+      assert.deepEqual(bodies([await tx.take()]), ['a']);
+      assert.deepEqual(bodies(tx.takeAvailable!(10)), ['b', 'c', 'd'], 'at most transactionCapacity in all');
+      assert.deepEqual(tx.takeAvailable!(10), []);
+      tx.rollback();
+      tx.close();
+      assert.deepEqual(await takeN(c, 4), ['a', 'b', 'c', 'd']);
+      const tx2 = c.getTransaction();
+      tx2.begin();
+      assert.deepEqual(bodies(tx2.takeAvailable!(3)), ['e'], 'no waiting for more');
+      await tx2.commit();
+      tx2.close();
+      assert.deepEqual(await takeN(c, 1), []);
+      await c.stop();
+    });
+
     it('counts with Flume counter names', async () => {
       const c = await subject.make({ capacity: 4, transactionCapacity: 4 });
       await putCommitted(c, 'a', 'b');

@@ -988,6 +988,28 @@ class FileTransaction implements Transaction {
     return e.event;
   }
 
+  takeAvailable(max: number): FlumeEvent[] {
+    if (this.#state !== 'OPEN' || this.#committing)
+      assert(false, `takeAvailable() called when transaction is ${this.#state}`);
+    const c = this.#channel;
+    try {
+      c.checkOpen();
+    } catch (err) {
+      c.counters.add('EventTakeErrorCount');
+      throw err;
+    }
+    const out: FlumeEvent[] = [];
+    const n = Math.min(max, c.transactionCapacity - this.#takes.length);
+    for (let i = 0; i < n; i++) {
+      const e = c.takeHead();
+      if (e === undefined) break;
+      this.#takes.push(e);
+      out.push(e.event);
+    }
+    c.counters.add('EventTakeAttemptCount', out.length);
+    return out;
+  }
+
   async commit(): Promise<void> {
     assert(this.#state === 'OPEN' && !this.#committing, `commit() called when transaction is ${this.#state}`);
     const c = this.#channel;

@@ -263,6 +263,23 @@ class MemoryTransaction implements Transaction {
     return e;
   }
 
+  takeAvailable(max: number): FlumeEvent[] {
+    if (this.#state !== 'OPEN' || this.#committing)
+      assert(false, `takeAvailable() called when transaction is ${this.#state}`);
+    const c = this.#channel;
+    const out: FlumeEvent[] = [];
+    const n = Math.min(max, c.transactionCapacity - this.#takes.length);
+    for (let i = 0; i < n; i++) {
+      const e = c.takeHead();
+      if (e === undefined) break;
+      this.#takes.push(e);
+      this.#takeSlots += slotsOf(e);
+      out.push(e);
+    }
+    c.counters.add('EventTakeAttemptCount', out.length);
+    return out;
+  }
+
   async commit(): Promise<void> {
     assert(this.#state === 'OPEN' && !this.#committing, `commit() called when transaction is ${this.#state}`);
     const c = this.#channel;

@@ -89,6 +89,10 @@ export async function drainBatch(
       const e = await tx.take();
       if (e === null) break;
       events.push(e);
+      if (tx.takeAvailable) {
+        for (const more of tx.takeAvailable(sink.batchSize - events.length)) events.push(more);
+        break;
+      }
     }
     if (events.length > 0) {
       sink.counters.add('EventDrainAttemptCount', events.length);

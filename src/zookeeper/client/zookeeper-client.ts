@@ -137,6 +137,11 @@ type WatchKind = 'data' | 'exist' | 'child';
 interface Pending {
   readonly type: number;
   readonly path: string | undefined;
+  /**
+   * Runs with the reply's error code as the reply is read, before any later frame: a watch is
+   * registered here, so a notification right behind its reply (same read) finds it.
+   */
+  readonly onReply?: ((err: number) => void) | undefined;
   resolve(body: unknown): void;
   reject(err: Error): void;
 }
@@ -334,23 +339,35 @@ export class ZooKeeperClient {
   /** The node's stat, or null when it does not exist (a watch is set either way). */
   async exists(path: string, options: WatchOption = {}): Promise<Stat | null> {
     const p = this.serverPath(path);
+    const watch = options.watch;
     try {
-      const r = await this.request(OpCode.exists, { path: p, watch: options.watch !== undefined }, path);
-      if (options.watch !== undefined) this.addWatcher('data', p, options.watch);
+      const r = await this.request(
+        OpCode.exists,
+        { path: p, watch: watch !== undefined },
+        path,
+        watch === undefined
+          ? undefined
+          : (err) => {
+              if (err === 0) this.addWatcher('data', p, watch);
+              else if (err === ZooErrorCode.NONODE) this.addWatcher('exist', p, watch);
+            },
+      );
       return r.stat;
     } catch (err) {
-      if (err instanceof ZooKeeperError && err.zooCode === ZooErrorCode.NONODE) {
-        if (options.watch !== undefined) this.addWatcher('exist', p, options.watch);
-        return null;
-      }
+      if (err instanceof ZooKeeperError && err.zooCode === ZooErrorCode.NONODE) return null;
       throw err;
     }
   }
 
   async getData(path: string, options: WatchOption = {}): Promise<{ data: Buffer; stat: Stat }> {
     const p = this.serverPath(path);
-    const r = await this.request(OpCode.getData, { path: p, watch: options.watch !== undefined }, path);
-    if (options.watch !== undefined) this.addWatcher('data', p, options.watch);
+    const watch = options.watch;
+    const r = await this.request(
+      OpCode.getData,
+      { path: p, watch: watch !== undefined },
+      path,
+      watch === undefined ? undefined : (err) => err === 0 && this.addWatcher('data', p, watch),
+    );
     return { data: r.data ?? Buffer.alloc(0), stat: r.stat };
   }
 
@@ -372,8 +389,13 @@ export class ZooKeeperClient {
     options: WatchOption = {},
   ): Promise<{ children: string[]; stat: Stat }> {
     const p = this.serverPath(path);
-    const r = await this.request(OpCode.getChildren2, { path: p, watch: options.watch !== undefined }, path);
-    if (options.watch !== undefined) this.addWatcher('child', p, options.watch);
+    const watch = options.watch;
+    const r = await this.request(
+      OpCode.getChildren2,
+      { path: p, watch: watch !== undefined },
+      path,
+      watch === undefined ? undefined : (err) => err === 0 && this.addWatcher('child', p, watch),
+    );
     return { children: (r.children ?? []).map((c) => c ?? ''), stat: r.stat };
   }
 
@@ -476,14 +498,17 @@ export class ZooKeeperClient {
       OpCode.addWatch,
       { path: p, mode: mode === 'persistent' ? AddWatchMode.persistent : AddWatchMode.persistentRecursive },
       path,
+      (err) => {
+        if (err !== 0) return;
+        const table = mode === 'persistent' ? this.persistent : this.recursive;
+        let set = table.get(p);
+        if (set === undefined) {
+          set = new Set();
+          table.set(p, set);
+        }
+        set.add(listener);
+      },
     );
-    const table = mode === 'persistent' ? this.persistent : this.recursive;
-    let set = table.get(p);
-    if (set === undefined) {
-      set = new Set();
-      table.set(p, set);
-    }
-    set.add(listener);
   }
 
   /**
@@ -565,11 +590,12 @@ export class ZooKeeperClient {
     type: K,
     body: RequestBodies[K],
     path: string | undefined,
+    onReply?: (err: number) => void,
   ): Promise<ResponseBodies[K]> {
     const dead = this.deadError();
     if (dead !== null) return Promise.reject(dead);
     return new Promise<ResponseBodies[K]>((resolve, reject) => {
-      const pending: Pending = { type, path, resolve: resolve as (b: unknown) => void, reject };
+      const pending: Pending = { type, path, onReply, resolve: resolve as (b: unknown) => void, reject };
       if (this.isConnected()) this.send(type, body, pending);
       else this.queue.push({ type, body, pending });
     });
@@ -758,6 +784,7 @@ export class ZooKeeperClient {
       throw err;
     }
     if (r.zxid > 0n && r.zxid > this.lastZxid) this.lastZxid = r.zxid;
+    p.onReply?.(r.err);
     if (r.err !== 0) p.reject(new ZooKeeperError(r.err, p.path));
     else p.resolve(r.body);
   }

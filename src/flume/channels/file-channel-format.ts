@@ -70,17 +70,46 @@ export function encodePuts(txId: number, events: readonly FlumeEvent[], bytes?: 
       p = putString(out, p, k);
       p = putString(out, p, h[k]!);
     }
-    out.writeInt32BE(n, countAt);
-    out.writeInt32BE(e.body.length, p);
-    p += 4 + e.body.copy(out, p + 4);
+    putInt32(out, countAt, n);
+    const body = e.body;
+    putInt32(out, p, body.length);
+    p += 4;
+    if (body.length < 64) {
+      for (let i = 0; i < body.length; i++) out[p + i] = body[i]!;
+      p += body.length;
+    } else p += body.copy(out, p);
   }
   return out.subarray(0, p);
 }
 
-/** An i32 byte length and the UTF-8 bytes of `s` at `p`; the position after them. */
+/** Big-endian i32 by byte stores (cheaper than a checked method call per field). */
+function putInt32(out: Buffer, p: number, v: number): void {
+  out[p] = v >>> 24;
+  out[p + 1] = v >>> 16;
+  out[p + 2] = v >>> 8;
+  out[p + 3] = v;
+}
+
+/**
+ * An i32 byte length and the UTF-8 bytes of `s` at `p`; the position after them. Short ASCII
+ * strings (most header keys and values) are copied by a loop: a native call per string costs more.
+ */
 function putString(out: Buffer, p: number, s: string): number {
+  const len = s.length;
+  if (len <= 32) {
+    let i = 0;
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[p + 4 + i] = c;
+    }
+    if (i === len) {
+      putInt32(out, p, len);
+      return p + 4 + len;
+    }
+  }
   const n = out.write(s, p + 4, 'utf8');
-  out.writeInt32BE(n, p);
+  putInt32(out, p, n);
   return p + 4 + n;
 }
 

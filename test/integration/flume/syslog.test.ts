@@ -12,7 +12,8 @@ import { freePort } from '../support/zookeeper-servers.ts';
 /**
  * A real `sluice agent` with syslogtcp and syslogudp sources → memory channel → file_roll (header
  * and text): well-formed and malformed messages (no PRI, a bad PRI, binary garbage, a line longer
- * than eventSize) all arrive, the bad ones marked, and the agent keeps serving.
+ * than eventSize) and RFC 6587 octet-counted frames all arrive, the bad ones marked, the agent keeps
+ * serving, and a burst far larger than the channel arrives whole and in order.
  */
 describe('sluice agent: syslog sources', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-flume-syslog-'));
@@ -66,6 +67,16 @@ describe('sluice agent: syslog sources', () => {
       s.write(Buffer.from([0x00, 0xff, 0xfe, 0x3c, 0x3e, 0x0a]));
       s.write(`<13>Jun  2 10:04:05 long-host ${'L'.repeat(100)}\n`);
       s.write('<13>Jun  2 10:04:05 good-host still served\n');
+      // Three PRI digits are valid in Flume, even above 191 (Facility 124, Severity 7, no status);
+      // matching neither format, the line is kept whole.
+      s.write('<999>three digits\n');
+      // RFC 6587 octet-counted frames, back to back without newlines (rsyslog's octet counting).
+      const framed = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+      s.write(
+        framed('<13>Jun  2 10:04:05 framed-host counted one') +
+          framed('<13>Jun  2 10:04:05 framed-host counted two'),
+      );
+      s.write('\n');
       s.end();
       await once(s, 'close');
       const u = createSocket('udp4');
@@ -76,7 +87,7 @@ describe('sluice agent: syslog sources', () => {
         u.send('garbage over udp', udp, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
       );
       u.close();
-      for (let i = 0; i < 200 && written().length < 10; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && written().length < 13; i++) await new Promise((r) => setTimeout(r, 50));
       const lines = written();
       const find = (re: RegExp) => lines.filter((l) => re.test(l));
       assert.equal(find(/host=good-host.* tcp ok$/).length, 1, lines.join('\n'));
@@ -97,7 +108,24 @@ describe('sluice agent: syslog sources', () => {
       assert.equal(find(/still served$/).length, 1);
       assert.equal(find(/host=udp-host.* via udp$/).length, 1, lines.join('\n'));
       assert.equal(find(/flume\.syslog\.status=Invalid.* garbage over udp$/).length, 1);
-      assert.equal(lines.length, 10, lines.join('\n'));
+      assert.equal(find(/^\{Facility=124, Severity=7} <999>three digits$/).length, 1, lines.join('\n'));
+      assert.equal(find(/host=framed-host} counted (one|two)$/).length, 2, lines.join('\n'));
+      assert.equal(lines.length, 13, lines.join('\n'));
+
+      // Far more lines than the memory channel holds (100): the source waits for room, none is lost.
+      const n = 20_000;
+      const bulk = connect(tcp, '127.0.0.1');
+      await once(bulk, 'connect');
+      bulk.end(Array.from({ length: n }, (_, i) => `<13>Jun  2 10:04:05 bulk-host n${i}\n`).join(''));
+      await once(bulk, 'close');
+      const seen = () => written().filter((l) => l.includes('host=bulk-host'));
+      for (let i = 0; i < 400 && seen().length < n; i++) await new Promise((r) => setTimeout(r, 50));
+      const numbers = seen().map((l) => Number(/ n(\d+)$/.exec(l)?.[1]));
+      assert.equal(numbers.length, n);
+      assert.deepEqual(
+        numbers,
+        Array.from({ length: n }, (_, i) => i),
+      );
     } finally {
       assert.equal(await agent.stop(), 0, agent.stderr().slice(-3000));
     }

@@ -93,6 +93,20 @@ describe('syslog parser', () => {
     );
   });
 
+  it('a message with newlines (an octet-counted frame) keeps its headers and its lines in the body', () => {
+    assert.deepEqual(parse('<13>1 2003-10-11T22:14:15Z h app - - line one\nline two'), {
+      headers: {
+        Facility: '1',
+        Severity: '5',
+        priority: '13',
+        version: '1',
+        timestamp: String(Date.UTC(2003, 9, 11, 22, 14, 15)),
+        host: 'h',
+      },
+      body: 'app - - line one\nline two',
+    });
+  });
+
   it('marks a message cut at the event size Incomplete', () => {
     assert.equal(parse('<13>Jun  2 10:04:05 h cut', undefined, true).headers[STATUS_HEADER], 'Incomplete');
     assert.equal(parse('cut', undefined, true).headers[STATUS_HEADER], 'Invalid');
@@ -177,7 +191,7 @@ describe('syslog parser', () => {
 });
 
 describe('syslog TCP framing', () => {
-  const frame = (chunks: Buffer[], eventSize: number) => {
+  const frame_ = (chunks: Buffer[], eventSize: number) => {
     const f = new SyslogFramer(eventSize);
     const out: { text: string; incomplete: boolean }[] = [];
     for (const c of chunks) {
@@ -186,32 +200,129 @@ describe('syslog TCP framing', () => {
     return out;
   };
 
-  it('property: lines split anywhere come out whole; long ones in eventSize pieces marked Incomplete', () => {
+  /** What the framer must give for each message, by the rules it documents. */
+  const expected = (messages: readonly { text: string; counted: boolean }[], eventSize: number) => {
+    const want: { text: string; incomplete: boolean }[] = [];
+    for (const m of messages) {
+      let rest = m.text;
+      while (rest.length >= eventSize) {
+        want.push({ text: rest.slice(0, eventSize), incomplete: true });
+        rest = rest.slice(eventSize);
+      }
+      if (m.counted && rest.endsWith('\n')) rest = rest.slice(0, -1);
+      if (rest.length > 0) want.push({ text: rest, incomplete: false });
+    }
+    return want;
+  };
+  const splitAt = (all: Buffer, cuts: readonly number[]) => {
+    const chunks: Buffer[] = [];
+    for (let at = 0, i = 0; at < all.length; i++) {
+      const n = cuts[i % cuts.length]!;
+      chunks.push(all.subarray(at, at + n));
+      at += n;
+    }
+    return chunks;
+  };
+  const latin1 = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('\n', '<', ' ', '7'),
+        fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+      ),
+      { maxLength: 70 },
+    )
+    .map((a) => a.join(''));
+  const countedPrefix = /^[1-9][0-9]{0,8} </;
+  // Lines, some starting with a number (not followed by "<": still newline-framed).
+  const line = fc
+    .oneof(
+      fc.stringMatching(/^[^\n]{0,60}$/),
+      latin1.map((t) => t.replaceAll('\n', '')),
+      fc.tuple(fc.nat(99999), fc.stringMatching(/^[^\n]{0,30}$/)).map(([n, t]) => `${n} ${t}`),
+    )
+    .filter((l) => !countedPrefix.test(l))
+    .map((text) => ({ text, counted: false }));
+  // RFC 6587 frames: a message starting with "<", newlines allowed, sometimes a trailing one.
+  const frame = fc
+    .tuple(latin1, fc.boolean())
+    .map(([t, nl]) => ({ text: `<${t}${nl ? '\n' : ''}`, counted: true }));
+
+  it('property: lines and octet-counted frames split anywhere come out whole; long ones in eventSize pieces marked Incomplete', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.stringMatching(/^[^\n]{0,60}$/), { maxLength: 30 }),
+        fc.array(fc.oneof(line, line, frame), { maxLength: 30 }),
         fc.integer({ min: 10, max: 40 }),
         fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }),
-        (lines, eventSize, cuts) => {
-          const all = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'latin1');
-          const chunks: Buffer[] = [];
-          for (let at = 0, i = 0; at < all.length; i++) {
-            const n = cuts[i % cuts.length]!;
-            chunks.push(all.subarray(at, at + n));
-            at += n;
-          }
-          const want: { text: string; incomplete: boolean }[] = [];
-          for (const l of lines) {
-            let rest = l;
-            while (rest.length >= eventSize) {
-              want.push({ text: rest.slice(0, eventSize), incomplete: true });
-              rest = rest.slice(eventSize);
-            }
-            if (rest.length > 0) want.push({ text: rest, incomplete: false });
-          }
-          assert.deepEqual(frame(chunks, eventSize), want);
+        fc.boolean(),
+        (messages, eventSize, cuts, newlineAfterFrames) => {
+          const wire = messages
+            .map((m) => {
+              if (!m.counted) return `${m.text}\n`;
+              const n = Buffer.byteLength(m.text, 'latin1');
+              return `${n} ${m.text}${newlineAfterFrames ? '\n' : ''}`;
+            })
+            .join('');
+          const all = Buffer.from(wire, 'latin1');
+          assert.deepEqual(frame_(splitAt(all, cuts), eventSize), expected(messages, eventSize));
         },
       ),
+    );
+  });
+
+  it('octet-counted frames (RFC 6587): multi-line messages, lengths split across reads, long frames cut', () => {
+    const msg = '<13>1 2003-10-11T22:14:15Z h app - - line one\nline two';
+    const wire = Buffer.from(`${msg.length} ${msg}12 <13>x hello\n9 <1>a\nb\nc\nplain line\n`, 'latin1');
+    const want = [
+      { text: msg, incomplete: false },
+      { text: '<13>x hello', incomplete: false },
+      { text: '<1>a\nb\nc', incomplete: false },
+      { text: 'plain line', incomplete: false },
+    ];
+    for (let cut = 1; cut < wire.length; cut++) {
+      assert.deepEqual(frame_([wire.subarray(0, cut), wire.subarray(cut)], 1000), want, `cut at ${cut}`);
+    }
+    // A frame longer than eventSize: cut into Incomplete pieces, the frame's end still honoured.
+    assert.deepEqual(frame_([Buffer.from('25 <13>abcdefghijklmnopqrstu<2>next\n')], 10), [
+      { text: '<13>abcdef', incomplete: true },
+      { text: 'ghijklmnop', incomplete: true },
+      { text: 'qrstu', incomplete: false },
+      { text: '<2>next', incomplete: false },
+    ]);
+    // The rest of a line cut at eventSize is never read as a length, even when it looks like one.
+    assert.deepEqual(frame_([Buffer.from('abcdefghij5 <13>x\n')], 10), [
+      { text: 'abcdefghij', incomplete: true },
+      { text: '5 <13>x', incomplete: false },
+    ]);
+  });
+
+  it('fuzz: arbitrary bytes in arbitrary reads: no exception, pieces within eventSize, no more bytes out than in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 80 }),
+            fc.nat(200).map((n) => new TextEncoder().encode(`${n} <`)),
+            fc.constant(new Uint8Array([0x0a])),
+          ),
+          { maxLength: 30 },
+        ),
+        fc.integer({ min: 10, max: 40 }),
+        (parts, eventSize) => {
+          const f = new SyslogFramer(eventSize);
+          let inBytes = 0;
+          let outBytes = 0;
+          for (const p of parts) {
+            inBytes += p.length;
+            f.push(Buffer.from(p), (buf, s, e) => {
+              assert.ok(s >= 0 && e <= buf.length && e > s && e - s <= eventSize);
+              outBytes += e - s;
+            });
+            assert.ok(f.pending <= eventSize + 10);
+          }
+          assert.ok(outBytes + f.pending <= inBytes);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 

@@ -56,6 +56,30 @@ describe('syslogtcp source', () => {
     }
   });
 
+  it('reads RFC 6587 octet-counted frames (rsyslog style, back to back) mixed with lines', async () => {
+    const kit = channelKit();
+    const src = new SyslogTcpSource('r', tcpOptions(), kit.logger);
+    await src.start(kit.processor);
+    try {
+      const framed = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+      await sendTcp(src.ports[0]!, [
+        framed('<13>Jun  2 10:04:05 h1 one'),
+        framed('<13>1 2003-10-11T22:14:15Z h2 app - - first\nsecond'),
+        '<13>Jun  2 10:04:05 h3 a line\n',
+        framed('<13>Jun  2 10:04:05 h4 split').slice(0, 2),
+        framed('<13>Jun  2 10:04:05 h4 split').slice(2),
+      ]);
+      const got = await kit.drainUntil((all) => all.length >= 4);
+      assert.deepEqual(bodies(got), ['one', 'app - - first\nsecond', 'a line', 'split']);
+      assert.deepEqual(
+        got.map((e) => e.headers.host),
+        ['h1', 'h2', 'h3', 'h4'],
+      );
+    } finally {
+      await src.stop();
+    }
+  });
+
   it('holds the sender back while the channel is full and loses nothing', async () => {
     const kit = channelKit(20, 10);
     const src = new SyslogTcpSource('r', tcpOptions({ 'sluice.batchSize': 10 }), kit.logger);

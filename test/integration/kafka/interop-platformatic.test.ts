@@ -278,13 +278,16 @@ describe('interop: @platformatic/kafka', () => {
         bootstrapBrokers,
         acks: -1,
       });
+      // Current timestamps: records from 1970 would be past retention.ms, and a retention pass
+      // between the produce and DeleteRecords would move the log start (as Kafka's would).
+      const base = BigInt(Date.now());
       await producer.send({
         messages: Array.from({ length: 12 }, (_, i) => ({
           topic,
           key: Buffer.from(`k${i}`),
           value: Buffer.from(`v${i}`),
           partition: i % 4,
-          timestamp: BigInt(4000000 + i),
+          timestamp: base + BigInt(i),
         })),
       });
       await producer.close();
@@ -295,8 +298,8 @@ describe('interop: @platformatic/kafka', () => {
             partitions: [
               { partitionIndex: 0, timestamp: -2n },
               { partitionIndex: 1, timestamp: -1n },
-              { partitionIndex: 2, timestamp: 4000005n },
-              { partitionIndex: 3, timestamp: 9000000n },
+              { partitionIndex: 2, timestamp: base + 5n },
+              { partitionIndex: 3, timestamp: base + 3_600_000n },
             ],
           },
         ],
@@ -304,8 +307,8 @@ describe('interop: @platformatic/kafka', () => {
       assert.deepEqual(listed[0]!.partitions.map((p) => [p.partitionIndex, p.offset]).sort(), [
         [0, 0n],
         [1, 3n],
-        // Timestamps 4000000+i with i%4 = partition: at or after 4000005 in partition 2 is i = 6;
-        // none at or after 9000000 (-1).
+        // Timestamps base+i with i%4 = partition: at or after base+5 in partition 2 is i = 6;
+        // none an hour ahead (-1).
         [2, 1n],
         [3, -1n],
       ]);

@@ -12,11 +12,12 @@ import {
   CONSUMER_PREFIX,
   clientFamilyRows,
   clientOptionsFrom,
+  consumerSettings,
+  GROUP_ID,
+  OFFSET_RESET,
   PRODUCER_PREFIX,
+  partitionKeys,
 } from '../kafka/kafka-client-config.ts';
-
-const GROUP_ID = 'kafka.consumer.group.id';
-const OFFSET_RESET = 'kafka.consumer.auto.offset.reset';
 
 const fixedKeys = defineConfig({
   'kafka.bootstrap.servers': {
@@ -44,19 +45,7 @@ const fixedKeys = defineConfig({
     importance: 'low',
     doc: 'Longest wait (ms) of a transaction first take for a record.',
   },
-  defaultPartitionId: {
-    type: 'int',
-    default: null,
-    validator: atLeast(0),
-    importance: 'low',
-    doc: 'Partition for every event (unless partitionIdHeader names another); else the key decides.',
-  },
-  partitionIdHeader: {
-    type: 'string',
-    default: null,
-    importance: 'low',
-    doc: 'Header holding the partition.',
-  },
+  ...partitionKeys,
   migrateZookeeperOffsets: {
     type: 'boolean',
     default: true,
@@ -97,26 +86,11 @@ export const kafkaChannelConfig = extendedConfig({
     ...clientFamilyRows('producer'),
   ],
   finish(_parsed, families, fail, unknown) {
-    let groupId = 'flume';
-    const g = families.get(GROUP_ID);
-    if (g !== undefined) {
-      if (g.value.trim() === '') fail(g, 'a group id');
-      else groupId = g.value.trim();
-    }
-    let autoOffsetReset = 'latest';
-    const r = families.get(OFFSET_RESET);
-    if (r !== undefined) {
-      const v = r.value.trim();
-      if (['earliest', 'latest', 'none'].includes(v)) autoOffsetReset = v;
-      else fail(r, 'earliest, latest or none');
-    }
-    const consumer = clientOptionsFrom(
-      'consumer',
-      families,
-      new Set([GROUP_ID, OFFSET_RESET]),
-      fail,
-      unknown,
-    );
+    const {
+      groupId,
+      autoOffsetReset,
+      client: consumer,
+    } = consumerSettings(families, 'latest', fail, unknown);
     // The producer is always idempotent with acks=all: a put commit is the channel's durability.
     const ignored = new Set(['kafka.producer.acks', 'kafka.producer.enable.idempotence']);
     const producer = clientOptionsFrom('producer', families, ignored, fail, unknown);

@@ -1,4 +1,4 @@
-import type { ConfigDocRow } from '../../config/index.ts';
+import { atLeast, type ConfigDocRow } from '../../config/index.ts';
 import type { Fail, FamilyEntry } from '../config/extended-config.ts';
 
 /**
@@ -101,6 +101,53 @@ const PRODUCER_NO_EFFECT = new Set([
 
 export const CONSUMER_PREFIX = 'kafka.consumer.';
 export const PRODUCER_PREFIX = 'kafka.producer.';
+export const GROUP_ID = 'kafka.consumer.group.id';
+export const OFFSET_RESET = 'kafka.consumer.auto.offset.reset';
+
+/**
+ * The consumer group settings the Kafka source and channel both read (`group.id`, default flume;
+ * `auto.offset.reset`, default `defaultReset`), then every other `kafka.consumer.*` key as a
+ * client option.
+ */
+export function consumerSettings(
+  families: ReadonlyMap<string, FamilyEntry>,
+  defaultReset: 'earliest' | 'latest',
+  fail: Fail,
+  unknown: (entry: FamilyEntry) => void,
+): { groupId: string; autoOffsetReset: string; client: Record<string, unknown> } {
+  let groupId = 'flume';
+  const g = families.get(GROUP_ID);
+  if (g !== undefined) {
+    if (g.value.trim() === '') fail(g, 'a group id');
+    else groupId = g.value.trim();
+  }
+  let autoOffsetReset: string = defaultReset;
+  const r = families.get(OFFSET_RESET);
+  if (r !== undefined) {
+    const v = r.value.trim();
+    if (['earliest', 'latest', 'none'].includes(v)) autoOffsetReset = v;
+    else fail(r, 'earliest, latest or none');
+  }
+  const client = clientOptionsFrom('consumer', families, new Set([GROUP_ID, OFFSET_RESET]), fail, unknown);
+  return { groupId, autoOffsetReset, client };
+}
+
+/** `defaultPartitionId` and `partitionIdHeader`, keys of both the Kafka sink and channel. */
+export const partitionKeys = {
+  defaultPartitionId: {
+    type: 'int',
+    default: null,
+    validator: atLeast(0),
+    importance: 'low',
+    doc: 'Partition for every event (unless partitionIdHeader names another); else the key decides.',
+  },
+  partitionIdHeader: {
+    type: 'string',
+    default: null,
+    importance: 'low',
+    doc: 'Header holding the partition.',
+  },
+} as const;
 
 /**
  * The client options named by the `kafka.consumer.*` (or `kafka.producer.*`) family entries;

@@ -13,6 +13,7 @@ import {
   clientFamilyRows,
   clientOptionsFrom,
   PRODUCER_PREFIX,
+  partitionKeys,
 } from '../kafka/kafka-client-config.ts';
 import { RecentIds, readRecentIds } from '../kafka/recent-ids.ts';
 import { drainBatch } from './null-sink.ts';
@@ -51,19 +52,7 @@ const fixedKeys = defineConfig({
     importance: 'low',
     doc: 'Write each event as an Avro AvroFlumeEvent (headers and body) instead of the bare body.',
   },
-  defaultPartitionId: {
-    type: 'int',
-    default: null,
-    validator: atLeast(0),
-    importance: 'low',
-    doc: 'Partition for every event (unless partitionIdHeader names another); else the key decides.',
-  },
-  partitionIdHeader: {
-    type: 'string',
-    default: null,
-    importance: 'low',
-    doc: 'Header holding the partition.',
-  },
+  ...partitionKeys,
   allowTopicOverride: {
     type: 'boolean',
     default: true,

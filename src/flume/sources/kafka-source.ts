@@ -13,12 +13,11 @@ import {
   bootstrapBrokers,
   CONSUMER_PREFIX,
   clientFamilyRows,
-  clientOptionsFrom,
+  consumerSettings,
+  GROUP_ID,
   headersFromRecord,
+  OFFSET_RESET,
 } from '../kafka/kafka-client-config.ts';
-
-const GROUP_ID = 'kafka.consumer.group.id';
-const OFFSET_RESET = 'kafka.consumer.auto.offset.reset';
 
 /** The header the source sets (when absent) to `<topic>-<partition>-<offset>`: a stable event id. */
 export const EVENT_ID_HEADER = 'sluice.eventId';
@@ -143,26 +142,13 @@ export const kafkaSourceConfig = extendedConfig({
     } else if (v['kafka.topics'] === null || v['kafka.topics'].length === 0) {
       fail('kafka.topics', 'a list of topics (or kafka.topics.regex)');
     }
-    let groupId = 'flume';
-    const g = families.get(GROUP_ID);
-    if (g !== undefined) {
-      if (g.value.trim() === '') fail(g, 'a group id');
-      else groupId = g.value.trim();
-    }
-    let autoOffsetReset = 'earliest';
-    const r = families.get(OFFSET_RESET);
-    if (r !== undefined) {
-      const value = r.value.trim();
-      if (['earliest', 'latest', 'none'].includes(value)) autoOffsetReset = value;
-      else fail(r, 'earliest, latest or none');
-    }
+    const { groupId, autoOffsetReset, client } = consumerSettings(families, 'earliest', fail, unknown);
     const headerMap: Record<string, string> = {};
     for (const [key, entry] of families) {
       if (!key.startsWith('header.')) continue;
       if (entry.value.trim() === '') fail(entry, 'an event header name');
       else headerMap[key.slice('header.'.length)] = entry.value.trim();
     }
-    const client = clientOptionsFrom('consumer', families, new Set([GROUP_ID, OFFSET_RESET]), fail, unknown);
     return { topicsRegex, groupId, autoOffsetReset, headerMap, client };
   },
 });

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sendLines } from '../support/flume.ts';
 import { SLUICE_BIN, startSluice } from '../support/sluice-process.ts';
 import { freePort } from '../support/zookeeper-servers.ts';
 
@@ -15,20 +15,6 @@ import { freePort } from '../support/zookeeper-servers.ts';
 const TEMPLATE = fileURLToPath(
   new URL('../../fixtures/flume/repo/conf/flume-conf.properties.template', import.meta.url),
 );
-
-/** Sends lines to a netcat source and resolves with everything it answered once it closed. */
-async function sendLines(port: number, lines: readonly string[]): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let answer = '';
-  socket.setEncoding('utf8').on('data', (s: string) => {
-    answer += s;
-    if (answer.split('\n').length > lines.length) socket.end();
-  });
-  socket.write(lines.map((l) => `${l}\n`).join(''));
-  await once(socket, 'close');
-  return answer;
-}
 
 describe('sluice agent (Flume properties files)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-flume-'));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { sendLines } from '../support/flume.ts';
 import { type SluiceProcess, startSluice } from '../support/sluice-process.ts';
 import { freePort } from '../support/zookeeper-servers.ts';
 
@@ -17,20 +16,6 @@ import { freePort } from '../support/zookeeper-servers.ts';
  */
 
 const PHASE = 300;
-
-/** Sends lines to a netcat source and waits for one OK per line. */
-async function sendLines(port: number, lines: readonly string[]): Promise<void> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let answer = '';
-  socket.setEncoding('utf8').on('data', (s: string) => {
-    answer += s;
-    if (answer.split('\n').length > lines.length) socket.end();
-  });
-  socket.write(lines.map((l) => `${l}\n`).join(''));
-  await once(socket, 'close');
-  assert.equal(answer, 'OK\n'.repeat(lines.length));
-}
 
 describe('avro sink groups with a downstream agent killed and restarted', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-flume-avro-groups-'));
@@ -110,6 +95,9 @@ describe('avro sink groups with a downstream agent killed and restarted', () => 
       ].join('\n'),
     );
     const a = startSluice(['agent', '-n', 'a', '-f', fileA, '--log-format', 'json']);
+    /** Every line sent must be answered OK (the source committed it). */
+    const sendOk = async (lines: readonly string[]) =>
+      assert.equal(await sendLines(nc, lines), 'OK\n'.repeat(lines.length));
     const phase = (p: number) => Array.from({ length: PHASE }, (_, i) => `p${p} ${i}`);
     const all = () => [...lines(join(dir, `${n1}-out`)), ...lines(join(dir, `${n2}-out`))];
     const waitFor = async (want: readonly string[]) => {
@@ -129,16 +117,16 @@ describe('avro sink groups with a downstream agent killed and restarted', () => 
       await Promise.all([listening(b1), listening(b2)]);
       await a.waitForLog((r) => r.msg === 'agent started');
 
-      await sendLines(nc, phase(1));
+      await sendOk(phase(1));
       await waitFor(phase(1));
       const b1Before = lines(join(dir, `${n1}-out`)).length;
 
       // Killed while the first half of phase 2 is on its way (in A, on the wire or in B1's channel).
       const [p2a, p2b] = [phase(2).slice(0, PHASE / 2), phase(2).slice(PHASE / 2)];
-      await sendLines(nc, p2a);
+      await sendOk(p2a);
       b1.child.kill('SIGKILL');
       await b1.exited;
-      await sendLines(nc, p2b);
+      await sendOk(p2b);
       await waitFor(p2b);
       const b2Lines = new Set(lines(join(dir, `${n2}-out`)));
       assert.deepEqual(
@@ -150,7 +138,7 @@ describe('avro sink groups with a downstream agent killed and restarted', () => 
       b1 = downstream(n1, p1);
       await listening(b1);
       await new Promise((r) => setTimeout(r, 1500)); // past the group's penalty for k1
-      await sendLines(nc, phase(3));
+      await sendOk(phase(3));
       await waitFor([...phase(1), ...phase(2), ...phase(3)]);
       const b1After = lines(join(dir, `${n1}-out`));
       return { b1Before, b1Phase3: b1After.filter((l) => l.startsWith('p3 ')).length, b2: b2Lines };

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { metricsWhen } from '../support/flume-metrics.ts';
+import { metricsWhen, sendLines } from '../support/flume.ts';
 import { startSluice } from '../support/sluice-process.ts';
 import { freePort } from '../support/zookeeper-servers.ts';
 import { crashChannel } from './file-channel-crash.child.ts';
@@ -102,19 +100,6 @@ describe('file channel under SIGKILL', () => {
     assert.ok(ledger.takeAcked.size > 100, `the children committed ${ledger.takeAcked.size} takes`);
   });
 });
-
-async function sendLines(port: number, lines: readonly string[]): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let answer = '';
-  socket.setEncoding('utf8').on('data', (s: string) => {
-    answer += s;
-    if (answer.split('\n').length > lines.length) socket.end();
-  });
-  socket.write(lines.map((l) => `${l}\n`).join(''));
-  await once(socket, 'close');
-  return answer;
-}
 
 describe('sluice agent with a file channel', () => {
   it('netcat → file channel: acknowledged lines survive SIGKILL and reach a logger sink after restart', async () => {

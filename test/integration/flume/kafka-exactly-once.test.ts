@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Admin, Consumer } from '@platformatic/kafka';
-import { type Metrics, metricsWhen } from '../support/flume-metrics.ts';
+import { type Metrics, metricsWhen } from '../support/flume.ts';
 import { type SluiceProcess, startBroker, startSluice } from '../support/sluice-process.ts';
 import { freePort } from '../support/zookeeper-servers.ts';
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { sendLines } from '../support/flume.ts';
 import { startSluice } from '../support/sluice-process.ts';
 import { freePort } from '../support/zookeeper-servers.ts';
 
@@ -14,19 +13,6 @@ import { freePort } from '../support/zookeeper-servers.ts';
  * channels (plus an optional third), a failover sink group drains the third, and the counters are
  * scraped in the Prometheus format over HTTP.
  */
-
-async function sendLines(port: number, lines: readonly string[]): Promise<string> {
-  const socket = connect(port, '127.0.0.1');
-  await once(socket, 'connect');
-  let answer = '';
-  socket.setEncoding('utf8').on('data', (s: string) => {
-    answer += s;
-    if (answer.split('\n').length > lines.length) socket.end();
-  });
-  socket.write(lines.map((l) => `${l}\n`).join(''));
-  await once(socket, 'close');
-  return answer;
-}
 
 /** Scrapes until `done` holds for the text (the sinks drain asynchronously). */
 async function scrapeUntil(url: string, done: (text: string) => boolean): Promise<string> {

@@ -1,5 +1,5 @@
 /** Flume's smallest event size for the syslog sources (smaller settings are raised to it). */
-export const MIN_EVENT_SIZE = 10;
+const MIN_EVENT_SIZE = 10;
 
 /** Receives one message: `buf[start, end)`, cut at the event size when `incomplete`. */
 export type MessageSink = (buf: Buffer, start: number, end: number, incomplete: boolean) => void;

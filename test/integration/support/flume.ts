@@ -1,4 +1,20 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { SluiceProcess } from './sluice-process.ts';
+
+/** Writes `lines` to a netcat source on one connection; returns its answers once there is one per line. */
+export async function sendLines(port: number, lines: readonly string[]): Promise<string> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (s: string) => {
+    answer += s;
+    if (answer.split('\n').length > lines.length) socket.end();
+  });
+  socket.write(lines.map((l) => `${l}\n`).join(''));
+  await once(socket, 'close');
+  return answer;
+}
 
 /** Flume's JSON counters: component (`CHANNEL.c1`) → counter name → value as a string. */
 export type Metrics = Record<string, Record<string, string>>;

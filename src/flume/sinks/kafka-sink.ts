@@ -259,6 +259,8 @@ export class KafkaSink implements Sink {
   readonly counters: CounterGroup;
   readonly batchSize: number;
   readonly #options: KafkaSinkOptions;
+  /** `header.NAME` mappings as pairs, made once (read for every record). */
+  readonly #renames: readonly [string, string][];
   readonly #logger: Logger;
   #producer: Producer<Buffer, Buffer, string, string> | undefined;
   #reader: Consumer | undefined;
@@ -270,6 +272,7 @@ export class KafkaSink implements Sink {
     this.channel = channel;
     this.batchSize = options.batchSize;
     this.#options = options;
+    this.#renames = Object.entries(options.headerRenames);
     this.#logger = logger;
     this.counters = new CounterGroup('SINK', name, [
       ...SINK_COUNTERS,
@@ -322,7 +325,7 @@ export class KafkaSink implements Sink {
       fromHeader !== undefined && /^\d+$/.test(fromHeader) ? Number(fromHeader) : o.defaultPartitionId;
     const ts = o.timestampHeader === null ? undefined : h[o.timestampHeader];
     const headers = new Map<string, string>();
-    const renames = Object.entries(o.headerRenames);
+    const renames = this.#renames;
     if (renames.length === 0) {
       for (const [k, v] of Object.entries(h)) headers.set(k, v);
     } else {

@@ -274,7 +274,7 @@ export class SyslogTcpSource implements EventDrivenSource {
     let pending: FlumeEvent[] = [];
     const emit = (buf: Buffer, start: number, end: number, incomplete: boolean) => {
       const e = parser.parse(buf, start, end, incomplete);
-      for (const [k, v] of extra) e.headers[k] = v;
+      if (extra.length > 0) for (const [k, v] of extra) e.headers[k] = v;
       pending.push(e);
     };
     const size = this.batchSize;
